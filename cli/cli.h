@@ -1,0 +1,93 @@
+/* cli.h: what the subcommands of the densenet CLI share: diagnostics, exit
+ * codes, model loading and labels. Only cli/ prints for the user or exits. */
+#ifndef DN_CLI_H
+#define DN_CLI_H
+
+#include "core/densenet.h"
+
+#include <stdio.h>
+
+enum {
+    DN_EXIT_OK = 0,
+    DN_EXIT_INPUT = 1,   /* some input failed; the rest was processed */
+    DN_EXIT_USAGE = 2,
+    DN_EXIT_MODEL = 3,   /* model invalid or unsupported */
+};
+
+extern const char *dn_progname;
+
+/* "densenet: FILE: message" on stderr (FILE omitted when NULL). */
+void dn_err(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Usage error: message plus "Try 'densenet CMD --help'"; returns DN_EXIT_USAGE. */
+int dn_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Makes library log lines read "densenet: FILE: ..." while FILE is current. */
+void dn_diag_set_file(const char *file);
+void dn_diag_install(void);
+/* Flushes stdout and reports a write error; returns the exit code to use. */
+int dn_finish_stdout(int code);
+/* JSON helpers: a quoted, escaped string; a shape as a list (dynamic dims null). */
+void dn_json_string(FILE *f, const char *s);
+void dn_json_shape(FILE *f, const struct dn_shape *s);
+/* 1 if stderr is a terminal (progress display). */
+int dn_stderr_is_tty(void);
+
+/* Loads a model, reporting problems under its file name. NULL on failure. */
+struct dn_graph *dn_cli_load_model(const char *path);
+/* The model used when -m is not given (shipped beside the binary or installed). */
+const char *dn_default_model_path(void);
+/* Parses "1x3x224x224" or "1,3,224,224" into s; returns 0 on success. */
+int dn_parse_shape(const char *text, struct dn_shape *s);
+int dn_parse_int(const char *text, long long lo, long long hi, long long *out);
+/* Concrete shape for input i: the declared one with dynamic dims filled in
+ * (batch 1, spatial 224); notes on stderr what it assumed unless quiet. */
+struct dn_shape dn_concrete_input_shape(const struct dn_graph *g, int i, const char *file, int quiet);
+
+/* Label lists */
+struct dn_labels {
+    char **names;
+    int n;
+};
+/* From a file of one label per line; 0 on success (errors reported). */
+int dn_labels_read_file(struct dn_labels *l, const char *path);
+/* From text with one label per line (model metadata). */
+int dn_labels_from_text(struct dn_labels *l, const char *text);
+/* The built-in ImageNet-1k list (shipped file); 0 on success. */
+int dn_labels_imagenet(struct dn_labels *l);
+void dn_labels_free(struct dn_labels *l);
+
+/* Preprocessing shared by preprocess, classify and eval: torchvision's ImageNet
+ * preset, then the model's densenet.* metadata, then command-line flags. */
+#include "preprocess.h"
+enum { DN_OPT_RESIZE = 1000, DN_OPT_CROP, DN_OPT_MEAN, DN_OPT_STD, DN_OPT_GRAY, DN_OPT_MAX_PIXELS };
+#define DN_PREP_LONGOPTS                                                   \
+    {"resize", required_argument, 0, DN_OPT_RESIZE},                       \
+    {"crop", required_argument, 0, DN_OPT_CROP},                           \
+    {"mean", required_argument, 0, DN_OPT_MEAN},                           \
+    {"std", required_argument, 0, DN_OPT_STD},                             \
+    {"gray", no_argument, 0, DN_OPT_GRAY},                                 \
+    {"max-pixels", required_argument, 0, DN_OPT_MAX_PIXELS}
+struct dn_prep {
+    struct dn_preprocess_opts opts;
+    size_t max_pixels;
+    int n_flags;
+    const char *keys[32], *values[32];  /* command-line overrides, in order */
+};
+void dn_prep_init(struct dn_prep *p);
+/* Records one DN_OPT_* flag; returns 0, or DN_EXIT_USAGE after reporting. */
+int dn_prep_flag(struct dn_prep *p, const char *cmd, int code, const char *arg);
+/* Settles the options for model g (NULL: preset and flags only). Returns 0,
+ * or DN_EXIT_MODEL when the model's metadata is unusable (reported). */
+int dn_prep_finish(struct dn_prep *p, const struct dn_graph *g, const char *model_path);
+void dn_prep_help(void);
+/* Reads, decodes and preprocesses one image file ("-": stdin) into a malloc'ed
+ * CHW tensor; returns 0, or -1 after reporting "densenet: FILE: reason". */
+int dn_prep_file(const struct dn_prep *p, const char *path, float **out, struct dn_shape *chw);
+
+/* subcommands */
+int cmd_run(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+#endif

@@ -1,0 +1,391 @@
+/* cmd_classify.c: `densenet classify [-m MODEL] [-k K] [--json|--tsv] IMAGE...`: top-k
+ * labels for each image, in input order, as text, TSV or JSON Lines.
+ *
+ * Images are preprocessed one by one and run in batches of --batch images that
+ * share a tensor shape; the session is rebuilt only when the batch shape
+ * changes. A bad image is reported and skipped, and the exit status is 1. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* SCORE_PROBS: the model's outputs are probabilities already (ends in Softmax) */
+enum score_mode { SCORE_AUTO, SCORE_SOFTMAX, SCORE_SIGMOID, SCORE_RAW, SCORE_PROBS };
+enum out_format { OUT_TEXT, OUT_TSV, OUT_JSON };
+
+struct classify {
+    const char *model_path;
+    struct dn_graph *g;
+    struct dn_session *s;
+    struct dn_shape batch_shape;     /* shape the session was made for */
+    struct dn_prep prep;
+    struct dn_labels labels;
+    int have_labels;
+    int k, batch;
+    enum score_mode mode;
+    enum out_format format;
+    int failed;
+    /* pending batch */
+    char **names;
+    float *data;
+    struct dn_shape chw;
+    int n_pending;
+    int done, total, progress;
+};
+
+static void help(void)
+{
+    printf("Usage: densenet classify [-m MODEL] [-k K] [--json|--tsv] [--batch N]\n"
+           "                         [--files-from FILE] [OPTIONS] IMAGE...\n\n"
+           "Prints the top-K classes of each JPEG or PNG image ('-' or no IMAGE reads\n"
+           "standard input), in input order.\n\n"
+           "  -m, --model MODEL      ONNX model (default: the shipped Fashion-MNIST model)\n"
+           "  -k, --top K            classes per image (default 5)\n"
+           "      --json             JSON Lines: {\"file\", \"top\": [{\"index\", \"label\", \"prob\"}]}\n"
+           "      --tsv              tab-separated: file, rank, index, label, prob\n"
+           "  -b, --batch N          images per forward pass (default 1)\n"
+           "      --files-from FILE  read image names, one per line, from FILE ('-': stdin)\n"
+           "  -l, --labels FILE      class labels, one per line (default: the model's\n"
+           "                         metadata, else ImageNet-1k for 1000 classes)\n"
+           "      --softmax          probabilities by softmax (default, unless the model\n"
+           "                         already ends in Softmax)\n"
+           "      --sigmoid          independent probabilities (multi-label models)\n"
+           "      --raw              the model's raw outputs (logits)\n"
+           "  -h, --help             show this help\n");
+    dn_prep_help();
+}
+
+static void progress(struct classify *c)
+{
+    if (c->progress)
+        fprintf(stderr, "\rclassify: %d/%d images", c->done, c->total);
+}
+
+static void print_result(struct classify *c, const char *file, const float *scores, int n)
+{
+    int k = c->k < n ? c->k : n;
+    int top[64];
+    unsigned char *taken = calloc((size_t)n, 1);
+    for (int r = 0; r < k; r++) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (!(taken && taken[i]) && (best < 0 || scores[i] > scores[best] ||
+                                        (isnan(scores[best]) && !isnan(scores[i]))))
+                best = i;
+        top[r] = best;
+        if (taken)
+            taken[best] = 1;
+    }
+    free(taken);
+    const char *key = c->mode == SCORE_RAW ? "logit" : "prob";
+    char idx[32];
+    if (c->format == OUT_JSON) {
+        printf("{\"file\": ");
+        dn_json_string(stdout, file);
+        printf(", \"top\": [");
+        for (int r = 0; r < k; r++) {
+            int i = top[r];
+            snprintf(idx, sizeof idx, "%d", i);
+            printf("%s{\"index\": %d, \"label\": ", r ? ", " : "", i);
+            dn_json_string(stdout, c->have_labels && i < c->labels.n ? c->labels.names[i] : idx);
+            printf(", \"%s\": %.9g}", key, scores[i]);
+        }
+        printf("]}\n");
+        return;
+    }
+    if (c->format == OUT_TEXT)
+        printf("%s\n", file);
+    for (int r = 0; r < k; r++) {
+        int i = top[r];
+        snprintf(idx, sizeof idx, "%d", i);
+        const char *label = c->have_labels && i < c->labels.n ? c->labels.names[i] : idx;
+        if (c->format == OUT_TSV)
+            printf("%s\t%d\t%d\t%s\t%.9g\n", file, r + 1, i, label, scores[i]);
+        else if (c->mode == SCORE_RAW)
+            printf("  %10.4f  %s\n", scores[i], label);
+        else
+            printf("  %7.2f%%  %s\n", 100.0 * scores[i], label);
+    }
+}
+
+static void score(enum score_mode mode, float *v, int n)
+{
+    if (mode == SCORE_SIGMOID) {
+        for (int i = 0; i < n; i++)
+            v[i] = 1.0f / (1.0f + expf(-v[i]));
+    } else if (mode == SCORE_SOFTMAX) {
+        float mx = -INFINITY;
+        double sum = 0.0;
+        for (int i = 0; i < n; i++)
+            mx = v[i] > mx ? v[i] : mx;
+        for (int i = 0; i < n; i++)
+            sum += exp((double)v[i] - mx);
+        for (int i = 0; i < n; i++)
+            v[i] = (float)(exp((double)v[i] - mx) / sum);
+    }
+}
+
+/* Runs the pending images and prints their results. Returns -1 if the model
+ * cannot run at all (then nothing more will work), else 0. */
+static int flush(struct classify *c)
+{
+    if (c->n_pending == 0)
+        return 0;
+    struct dn_shape s = {4, {c->n_pending, c->chw.d[0], c->chw.d[1], c->chw.d[2]}};
+    int rc = 0;
+    if (!c->s || memcmp(&s, &c->batch_shape, sizeof s) != 0) {
+        dn_session_free(c->s);
+        c->s = NULL;
+        dn_diag_set_file(c->names[0]);
+        enum dn_status st = dn_session_init(&c->s, c->g, 1, &s);
+        dn_diag_set_file(NULL);
+        if (st != DN_OK) {
+            for (int i = 1; i < c->n_pending; i++)
+                dn_err(c->names[i], "skipped: the model cannot take this input");
+            c->failed = 1;
+            rc = st == DN_ERR_SHAPE ? 0 : -1;
+            goto done;
+        }
+        c->batch_shape = s;
+    }
+    const float *in[1] = {c->data};
+    dn_diag_set_file(c->model_path);
+    enum dn_status st = dn_session_run(c->s, in);
+    dn_diag_set_file(NULL);
+    if (st != DN_OK) {
+        c->failed = 1;
+        rc = -1;
+        goto done;
+    }
+    struct dn_tensor out = dn_session_output(c->s, 0);
+    int64_t per = dn_shape_numel(&out.shape) / c->n_pending;
+    if (out.dtype != DN_DTYPE_F32 || out.shape.ndim < 1 || out.shape.d[0] != c->n_pending || per < 1) {
+        dn_err(c->model_path, "the first output is not a float32 batch of class scores");
+        c->failed = 1;
+        rc = -1;
+        goto done;
+    }
+    if (!c->have_labels && per == 1000 && dn_labels_imagenet(&c->labels) == 0)
+        c->have_labels = 1;
+    float *v = malloc(sizeof(float) * (size_t)per);
+    if (!v) {
+        dn_err(NULL, "out of memory");
+        rc = -1;
+        goto done;
+    }
+    if (c->progress)
+        fputc('\r', stderr);
+    for (int i = 0; i < c->n_pending; i++) {
+        memcpy(v, (float *)out.data + i * per, sizeof(float) * (size_t)per);
+        score(c->mode, v, (int)per);
+        print_result(c, c->names[i], v, (int)per);
+    }
+    fflush(stdout);
+    free(v);
+done:
+    c->done += c->n_pending;
+    progress(c);
+    c->n_pending = 0;
+    return rc;
+}
+
+/* Preprocesses one image into the pending batch, flushing first when the
+ * batch is full or the image's tensor shape differs. */
+static int add_image(struct classify *c, char *name)
+{
+    float *t;
+    struct dn_shape chw;
+    if (dn_prep_file(&c->prep, name, &t, &chw)) {
+        c->failed = 1;
+        c->done++;
+        progress(c);
+        return 0;
+    }
+    if (c->n_pending && (c->n_pending == c->batch || memcmp(&chw, &c->chw, sizeof chw) != 0))
+        if (flush(c)) {
+            free(t);
+            return -1;
+        }
+    size_t each = (size_t)dn_shape_numel(&chw);
+    if (c->n_pending == 0) {
+        free(c->data);
+        c->data = malloc(sizeof(float) * each * (size_t)c->batch);
+        if (!c->data) {
+            dn_err(name, "out of memory for a batch of %d", c->batch);
+            free(t);
+            return -1;
+        }
+        c->chw = chw;
+    }
+    memcpy(c->data + each * (size_t)c->n_pending, t, sizeof(float) * each);
+    c->names[c->n_pending++] = name;
+    free(t);
+    return 0;
+}
+
+static int read_list(const char *path, char ***list, int *n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    if (!f) {
+        dn_err(path, "%s", strerror(errno));
+        return -1;
+    }
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        char **nl = realloc(*list, sizeof(char *) * (size_t)(*n + 1));
+        char *dup = strdup(line);
+        if (!nl || !dup) {
+            free(dup);
+            if (nl)
+                *list = nl;
+            dn_err(path, "out of memory");
+            free(line);
+            if (f != stdin)
+                fclose(f);
+            return -1;
+        }
+        *list = nl;
+        (*list)[(*n)++] = dup;
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return 0;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    enum { OPT_JSON = 1, OPT_TSV, OPT_FILES_FROM, OPT_RAW, OPT_SIGMOID, OPT_SOFTMAX };
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"top", required_argument, 0, 'k'},
+        {"json", no_argument, 0, OPT_JSON}, {"tsv", no_argument, 0, OPT_TSV},
+        {"batch", required_argument, 0, 'b'}, {"files-from", required_argument, 0, OPT_FILES_FROM},
+        {"labels", required_argument, 0, 'l'}, {"raw", no_argument, 0, OPT_RAW},
+        {"sigmoid", no_argument, 0, OPT_SIGMOID}, {"softmax", no_argument, 0, OPT_SOFTMAX},
+        {"help", no_argument, 0, 'h'}, DN_PREP_LONGOPTS, {0, 0, 0, 0}};
+    struct classify c;
+    const char *labels_path = NULL, *files_from = NULL;
+    char **files = NULL;
+    int n_files = 0, opt, rc, code = DN_EXIT_OK;
+    long long v;
+    memset(&c, 0, sizeof c);
+    c.k = 5;
+    c.batch = 1;
+    dn_prep_init(&c.prep);
+    while ((opt = getopt_long(argc, argv, "m:k:b:l:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm': c.model_path = optarg; break;
+        case 'k':
+            if (dn_parse_int(optarg, 1, 64, &v))
+                return dn_usage_error("classify", "invalid -k '%s' (1 to 64)", optarg);
+            c.k = (int)v;
+            break;
+        case 'b':
+            if (dn_parse_int(optarg, 1, 4096, &v))
+                return dn_usage_error("classify", "invalid --batch '%s' (1 to 4096)", optarg);
+            c.batch = (int)v;
+            break;
+        case 'l': labels_path = optarg; break;
+        case OPT_JSON: c.format = OUT_JSON; break;
+        case OPT_TSV: c.format = OUT_TSV; break;
+        case OPT_FILES_FROM: files_from = optarg; break;
+        case OPT_RAW: c.mode = SCORE_RAW; break;
+        case OPT_SIGMOID: c.mode = SCORE_SIGMOID; break;
+        case OPT_SOFTMAX: c.mode = SCORE_SOFTMAX; break;
+        case 'h': help(); return DN_EXIT_OK;
+        case '?': return dn_usage_error("classify", "bad option");
+        default:
+            if ((rc = dn_prep_flag(&c.prep, "classify", opt, optarg)))
+                return rc;
+        }
+    }
+    if (!c.model_path)
+        c.model_path = dn_default_model_path();
+    c.g = dn_cli_load_model(c.model_path);
+    if (!c.g)
+        return DN_EXIT_MODEL;
+    if (dn_graph_input_count(c.g) != 1 || dn_graph_input_shape(c.g, 0).ndim != 4) {
+        dn_err(c.model_path, "classify needs a model with one NCHW image input");
+        code = DN_EXIT_MODEL;
+        goto done;
+    }
+    if ((rc = dn_prep_finish(&c.prep, c.g, c.model_path))) {
+        code = rc;
+        goto done;
+    }
+    if (c.mode == SCORE_AUTO)
+        c.mode = dn_graph_ends_in_softmax(c.g) ? SCORE_PROBS : SCORE_SOFTMAX;
+    if (labels_path) {
+        if (dn_labels_read_file(&c.labels, labels_path)) {
+            code = DN_EXIT_USAGE;
+            goto done;
+        }
+        c.have_labels = 1;
+    } else if (dn_graph_meta(c.g, "densenet.labels")) {
+        if (dn_labels_from_text(&c.labels, dn_graph_meta(c.g, "densenet.labels"))) {
+            code = DN_EXIT_MODEL;
+            goto done;
+        }
+        c.have_labels = 1;
+    }
+    for (int i = optind; i < argc; i++) {
+        char **nf = realloc(files, sizeof(char *) * (size_t)(n_files + 1));
+        if (!nf || !(nf[n_files] = strdup(argv[i]))) {
+            if (nf)
+                files = nf;
+            dn_err(NULL, "out of memory");
+            code = DN_EXIT_INPUT;
+            goto done;
+        }
+        files = nf;
+        n_files++;
+    }
+    if (files_from && read_list(files_from, &files, &n_files)) {
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
+    if (n_files == 0 && !files_from) {
+        files = malloc(sizeof(char *));
+        if (!files || !(files[0] = strdup("-"))) {
+            code = DN_EXIT_INPUT;
+            goto done;
+        }
+        n_files = 1;
+    }
+    c.names = malloc(sizeof(char *) * (size_t)c.batch);
+    if (!c.names) {
+        dn_err(NULL, "out of memory");
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
+    c.total = n_files;
+    c.progress = dn_stderr_is_tty() && !isatty(1) && n_files > 1;
+    int fatal = 0;
+    for (int i = 0; i < n_files && !fatal; i++)
+        fatal = add_image(&c, files[i]) != 0;
+    if (!fatal)
+        fatal = flush(&c) != 0;
+    if (c.progress)
+        fputc('\n', stderr);
+    code = fatal ? DN_EXIT_MODEL : c.failed ? DN_EXIT_INPUT : DN_EXIT_OK;
+done:
+    for (int i = 0; i < n_files; i++)
+        free(files[i]);
+    free(files);
+    free(c.names);
+    free(c.data);
+    dn_labels_free(&c.labels);
+    dn_session_free(c.s);
+    dn_graph_free(c.g);
+    return code;
+}

@@ -1,0 +1,500 @@
+/* cmd_eval.c: `densenet eval [-m MODEL] [--json] DATASET`: top-1/top-5 accuracy
+ * and throughput over a labelled data set.
+ *
+ * DATASET is either a folder with one subfolder of images per class, or an IDX
+ * images file (MNIST / Fashion-MNIST format, gzipped or not) with its labels
+ * file beside it (X-images-idx3-ubyte[.gz] -> X-labels-idx1-ubyte[.gz]) or
+ * named by --idx-labels. Folder classes map to the model's labels by name when
+ * the model has labels, else by sorted folder order. IDX images are 8-bit gray
+ * and go through the same preprocessing as a gray PNG would. */
+#include "cli.h"
+#include "image.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zlib.h>
+
+#define IDX_MAX_BYTES ((size_t)1 << 31)
+
+struct sample {
+    char *path;          /* folder data sets */
+    int label;
+};
+
+struct dataset {
+    /* folder form */
+    struct sample *samples;
+    int n;
+    /* IDX form */
+    unsigned char *pixels;
+    int rows, cols;
+    unsigned char *labels;
+};
+
+static void help(void)
+{
+    printf("Usage: densenet eval [-m MODEL] [--json] [--batch N] [--limit N]\n"
+           "                     [--idx-labels FILE] [OPTIONS] DATASET\n\n"
+           "Measures top-1 and top-5 accuracy (percent) and images per second.\n"
+           "DATASET is a folder with one subfolder of images per class, or an IDX\n"
+           "images file (MNIST/Fashion-MNIST format, .gz or not) whose labels file is\n"
+           "found beside it (X-images-idx3-ubyte -> X-labels-idx1-ubyte).\n\n"
+           "  -m, --model MODEL       ONNX model (default: the shipped Fashion-MNIST model)\n"
+           "  -j, --json              one JSON object: images, top1, top5, images_per_s, ...\n"
+           "  -b, --batch N           images per forward pass (default 32)\n"
+           "  -n, --limit N           evaluate only the first N images\n"
+           "      --idx-labels FILE   IDX labels file for an IDX images file\n"
+           "  -h, --help              show this help\n");
+    dn_prep_help();
+}
+
+static void dataset_free(struct dataset *d)
+{
+    for (int i = 0; i < d->n && d->samples; i++)
+        free(d->samples[i].path);
+    free(d->samples);
+    free(d->pixels);
+    free(d->labels);
+}
+
+/* Reads a whole (possibly gzipped) file; zlib's gzread passes plain files through. */
+static int read_gz(const char *path, unsigned char **buf, size_t *len)
+{
+    gzFile f = gzopen(path, "rb");
+    size_t cap = 1 << 20;
+    *len = 0;
+    *buf = NULL;
+    if (!f) {
+        dn_err(path, "%s", errno ? strerror(errno) : "cannot open");
+        return -1;
+    }
+    for (;;) {
+        if (!*buf || *len == cap) {
+            if (*buf)
+                cap *= 2;
+            unsigned char *nb = cap <= IDX_MAX_BYTES ? realloc(*buf, cap) : NULL;
+            if (!nb) {
+                dn_err(path, "file is too large");
+                goto fail;
+            }
+            *buf = nb;
+        }
+        int r = gzread(f, *buf + *len, (unsigned)(cap - *len));
+        if (r < 0) {
+            int e;
+            dn_err(path, "read error: %s", gzerror(f, &e));
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        *len += (size_t)r;
+    }
+    gzclose(f);
+    return 0;
+fail:
+    gzclose(f);
+    free(*buf);
+    *buf = NULL;
+    return -1;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int load_idx(struct dataset *d, const char *images, const char *labels_arg)
+{
+    unsigned char *ib = NULL, *lb = NULL;
+    size_t il, ll;
+    char labels[4096];
+    if (read_gz(images, &ib, &il))
+        return -1;
+    if (il < 16 || be32(ib) != 0x00000803) {
+        dn_err(images, "not an IDX images file (magic 0x00000803)");
+        goto fail;
+    }
+    uint32_t n = be32(ib + 4), rows = be32(ib + 8), cols = be32(ib + 12);
+    if (rows == 0 || cols == 0 || rows > 65536 || cols > 65536 ||
+        (il - 16) / ((size_t)rows * cols) < n) {
+        dn_err(images, "IDX header says %u images of %ux%u but the file is shorter", n, rows, cols);
+        goto fail;
+    }
+    if (labels_arg)
+        snprintf(labels, sizeof labels, "%s", labels_arg);
+    else {
+        /* X-images-idx3-ubyte[.gz] -> X-labels-idx1-ubyte[.gz], also X-images.idx3-ubyte */
+        snprintf(labels, sizeof labels, "%s", images);
+        char *base = strrchr(labels, '/');
+        base = base ? base + 1 : labels;
+        char *p = strstr(base, "images");
+        char *q = strstr(base, "idx3");
+        if (!p || !q) {
+            dn_err(images, "cannot derive the labels file name; give --idx-labels");
+            goto fail;
+        }
+        memcpy(p, "labels", 6);
+        q[3] = '1';
+        struct stat st;
+        size_t len = strlen(labels);
+        if (stat(labels, &st) != 0 && len > 3 && strcmp(labels + len - 3, ".gz") == 0)
+            labels[len - 3] = '\0';
+        else if (stat(labels, &st) != 0 && len + 3 < sizeof labels)
+            strcat(labels, ".gz");
+    }
+    if (read_gz(labels, &lb, &ll))
+        goto fail;
+    if (ll < 8 || be32(lb) != 0x00000801 || be32(lb + 4) != n || ll - 8 < n) {
+        dn_err(labels, "not an IDX labels file for %u images", n);
+        goto fail;
+    }
+    d->n = (int)n;
+    d->rows = (int)rows;
+    d->cols = (int)cols;
+    d->pixels = ib;
+    memmove(d->pixels, ib + 16, (size_t)n * rows * cols);
+    d->labels = malloc(n ? n : 1);
+    if (!d->labels) {
+        dn_err(labels, "out of memory");
+        goto fail;
+    }
+    memcpy(d->labels, lb + 8, n);
+    free(lb);
+    return 0;
+fail:
+    d->pixels = NULL;
+    free(ib);
+    free(lb);
+    return -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_image_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && (strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".jpg") == 0 ||
+                   strcasecmp(dot, ".jpeg") == 0);
+}
+
+/* Lists a directory's entries (sorted) that pass keep(); returns count or -1. */
+static int list_dir(const char *dir, int want_dirs, char ***out)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    *out = NULL;
+    if (!d) {
+        dn_err(dir, "%s", strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0)
+            continue;
+        if (want_dirs ? !S_ISDIR(st.st_mode) : !(S_ISREG(st.st_mode) && is_image_name(e->d_name)))
+            continue;
+        char **nl = realloc(*out, sizeof(char *) * (size_t)(n + 1));
+        if (!nl || !(nl[n] = strdup(e->d_name))) {
+            if (nl)
+                *out = nl;
+            break;
+        }
+        *out = nl;
+        n++;
+    }
+    closedir(d);
+    qsort(*out, (size_t)n, sizeof(char *), cmp_str);
+    return n;
+}
+
+static int load_folder(struct dataset *d, const char *root, const struct dn_labels *labels)
+{
+    char **classes;
+    int nc = list_dir(root, 1, &classes);
+    if (nc <= 0) {
+        if (nc == 0)
+            dn_err(root, "no class subfolders");
+        free(classes);
+        return -1;
+    }
+    int rc = 0;
+    for (int c = 0; c < nc && rc == 0; c++) {
+        int label = c;
+        if (labels && labels->n) {
+            label = -1;
+            for (int k = 0; k < labels->n; k++)
+                if (strcasecmp(labels->names[k], classes[c]) == 0)
+                    label = k;
+            if (label < 0) {
+                dn_err(root, "class folder '%s' matches none of the model's labels", classes[c]);
+                rc = -1;
+                break;
+            }
+        }
+        char dir[4096];
+        char **files;
+        snprintf(dir, sizeof dir, "%s/%s", root, classes[c]);
+        int nf = list_dir(dir, 0, &files);
+        for (int f = 0; f < nf; f++) {
+            struct sample *ns = realloc(d->samples, sizeof *ns * (size_t)(d->n + 1));
+            char path[8192];
+            snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+            if (!ns || !(ns[d->n].path = strdup(path))) {
+                if (ns)
+                    d->samples = ns;
+                dn_err(root, "out of memory");
+                rc = -1;
+                break;
+            }
+            d->samples = ns;
+            d->samples[d->n++].label = label;
+        }
+        for (int f = 0; f < nf; f++)
+            free(files[f]);
+        free(files);
+    }
+    for (int c = 0; c < nc; c++)
+        free(classes[c]);
+    free(classes);
+    if (rc == 0 && d->n == 0) {
+        dn_err(root, "no .png or .jpg images in the class folders");
+        rc = -1;
+    }
+    return rc;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    enum { OPT_IDX_LABELS = 1 };
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
+        {"batch", required_argument, 0, 'b'}, {"limit", required_argument, 0, 'n'},
+        {"idx-labels", required_argument, 0, OPT_IDX_LABELS}, {"help", no_argument, 0, 'h'},
+        DN_PREP_LONGOPTS, {0, 0, 0, 0}};
+    struct dn_prep prep;
+    const char *model = NULL, *idx_labels = NULL;
+    int json = 0, batch = 32, limit = -1, opt, rc;
+    long long v;
+    dn_prep_init(&prep);
+    while ((opt = getopt_long(argc, argv, "m:jb:n:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm': model = optarg; break;
+        case 'j': json = 1; break;
+        case 'b':
+            if (dn_parse_int(optarg, 1, 4096, &v))
+                return dn_usage_error("eval", "invalid --batch '%s' (1 to 4096)", optarg);
+            batch = (int)v;
+            break;
+        case 'n':
+            if (dn_parse_int(optarg, 1, 1LL << 30, &v))
+                return dn_usage_error("eval", "invalid --limit '%s'", optarg);
+            limit = (int)v;
+            break;
+        case OPT_IDX_LABELS: idx_labels = optarg; break;
+        case 'h': help(); return DN_EXIT_OK;
+        case '?': return dn_usage_error("eval", "bad option");
+        default:
+            if ((rc = dn_prep_flag(&prep, "eval", opt, optarg)))
+                return rc;
+        }
+    }
+    if (optind + 1 != argc)
+        return dn_usage_error("eval", optind == argc ? "missing DATASET" : "too many arguments");
+    const char *root = argv[optind];
+    if (!model)
+        model = dn_default_model_path();
+    struct dn_graph *g = dn_cli_load_model(model);
+    struct dataset d = {0};
+    struct dn_labels labels = {0};
+    struct dn_session *s = NULL;
+    float *data = NULL;
+    int *want = NULL;
+    int code = DN_EXIT_OK;
+    if (!g)
+        return DN_EXIT_MODEL;
+    if (dn_graph_input_count(g) != 1 || dn_graph_input_shape(g, 0).ndim != 4) {
+        dn_err(model, "eval needs a model with one NCHW image input");
+        code = DN_EXIT_MODEL;
+        goto done;
+    }
+    if ((rc = dn_prep_finish(&prep, g, model))) {
+        code = rc;
+        goto done;
+    }
+    if (dn_graph_meta(g, "densenet.labels"))
+        dn_labels_from_text(&labels, dn_graph_meta(g, "densenet.labels"));
+    struct stat st;
+    if (stat(root, &st) != 0) {
+        dn_err(root, "%s", strerror(errno));
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
+    if (S_ISDIR(st.st_mode) ? load_folder(&d, root, &labels) : load_idx(&d, root, idx_labels)) {
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
+    int n = limit > 0 && limit < d.n ? limit : d.n;
+    int progress = dn_stderr_is_tty();
+    long long top1 = 0, top5 = 0, seen = 0, failed = 0;
+    struct dn_shape chw = {0, {0}}, cur = {0, {0}}, sess_shape = {0, {0}};
+    size_t each = 0;
+    int pending = 0;
+    double t0 = now_s(), t_model = 0.0;
+    want = malloc(sizeof(int) * (size_t)batch);
+    if (!want) {
+        dn_err(NULL, "out of memory");
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
+    for (int i = 0; i <= n; i++) {
+        float *t = NULL;
+        int label = -1;
+        if (i < n) {
+            if (d.pixels) {
+                /* an IDX gray image, as PIL would hold it after convert('RGB') */
+                struct dn_image img = {d.cols, d.rows, 3, NULL};
+                char err[256];
+                img.pixels = malloc((size_t)d.rows * d.cols * 3);
+                int c, h, w;
+                dn_preprocess_dims(&prep.opts, d.cols, d.rows, &c, &h, &w);
+                t = malloc(sizeof(float) * (size_t)c * h * w);
+                if (!img.pixels || !t) {
+                    dn_err(root, "out of memory");
+                    free(img.pixels);
+                    free(t);
+                    code = DN_EXIT_INPUT;
+                    goto done;
+                }
+                const unsigned char *src = d.pixels + (size_t)i * d.rows * d.cols;
+                for (int p = 0; p < d.rows * d.cols; p++)
+                    img.pixels[3 * p] = img.pixels[3 * p + 1] = img.pixels[3 * p + 2] = src[p];
+                int bad = dn_preprocess_run(&img, &prep.opts, t, err, sizeof err);
+                free(img.pixels);
+                if (bad) {
+                    dn_err(root, "image %d: %s", i, err);
+                    free(t);
+                    code = DN_EXIT_INPUT;
+                    goto done;
+                }
+                chw = (struct dn_shape){3, {c, h, w}};
+                label = d.labels[i];
+            } else {
+                if (dn_prep_file(&prep, d.samples[i].path, &t, &chw)) {
+                    failed++;
+                    continue;
+                }
+                label = d.samples[i].label;
+            }
+        }
+        /* run the pending batch when full, at a shape change, or at the end */
+        int flush = pending && (i == n || pending == batch || memcmp(&chw, &cur, sizeof chw) != 0);
+        if (flush) {
+            struct dn_shape bs = {4, {pending, cur.d[0], cur.d[1], cur.d[2]}};
+            struct dn_tensor out;
+            double ta = now_s();
+            if (!s || memcmp(&bs, &sess_shape, sizeof bs) != 0) {
+                dn_session_free(s);
+                s = NULL;
+                dn_diag_set_file(model);
+                enum dn_status est = dn_session_init(&s, g, 1, &bs);
+                dn_diag_set_file(NULL);
+                if (est != DN_OK) {
+                    free(t);
+                    code = est == DN_ERR_SHAPE ? DN_EXIT_INPUT : DN_EXIT_MODEL;
+                    goto done;
+                }
+                sess_shape = bs;
+            }
+            const float *in[1] = {data};
+            if (dn_session_run(s, in) != DN_OK) {
+                free(t);
+                code = DN_EXIT_MODEL;
+                goto done;
+            }
+            t_model += now_s() - ta;
+            out = dn_session_output(s, 0);
+            int64_t per = dn_shape_numel(&out.shape) / pending;
+            for (int b = 0; b < pending; b++) {
+                const float *y = (const float *)out.data + b * per;
+                int rank = 0;
+                for (int64_t k = 0; k < per; k++)
+                    rank += y[k] > y[want[b]] || (y[k] == y[want[b]] && k < want[b]);
+                top1 += want[b] < per && rank == 0;
+                top5 += want[b] < per && rank < 5;
+                seen++;
+            }
+            pending = 0;
+            if (progress) {
+                double el = now_s() - t0;
+                fprintf(stderr, "\reval: %lld/%d images, top-1 %.2f%%, %.0f images/s ", seen, n,
+                        100.0 * top1 / seen, seen / (el > 0 ? el : 1e-9));
+            }
+        }
+        if (i == n)
+            break;
+        if (pending == 0) {
+            cur = chw;
+            each = (size_t)dn_shape_numel(&chw);
+            free(data);
+            data = malloc(sizeof(float) * each * (size_t)batch);
+            if (!data) {
+                dn_err(NULL, "out of memory");
+                free(t);
+                code = DN_EXIT_INPUT;
+                goto done;
+            }
+        }
+        memcpy(data + each * (size_t)pending, t, sizeof(float) * each);
+        want[pending++] = label;
+        free(t);
+    }
+    if (progress)
+        fputc('\n', stderr);
+    double elapsed = now_s() - t0;
+    double p1 = seen ? 100.0 * top1 / seen : 0.0, p5 = seen ? 100.0 * top5 / seen : 0.0;
+    if (json) {
+        printf("{\"dataset\": ");
+        dn_json_string(stdout, root);
+        printf(", \"model\": ");
+        dn_json_string(stdout, model);
+        printf(", \"images\": %lld, \"failed\": %lld, \"top1\": %.2f, \"top5\": %.2f, "
+               "\"images_per_s\": %.1f, \"seconds\": %.3f, \"model_seconds\": %.3f, \"batch\": %d}\n",
+               seen, failed, p1, p5, seen / (elapsed > 0 ? elapsed : 1e-9), elapsed, t_model, batch);
+    } else {
+        printf("dataset:   %s\nmodel:     %s\nimages:    %lld%s\n", root, model, seen,
+               failed ? " (some failed, see above)" : "");
+        printf("top-1:     %.2f%%\ntop-5:     %.2f%%\nspeed:     %.1f images/s (batch %d)\n", p1, p5,
+               seen / (elapsed > 0 ? elapsed : 1e-9), batch);
+    }
+    if (failed)
+        code = DN_EXIT_INPUT;
+done:
+    free(want);
+    free(data);
+    dn_session_free(s);
+    dn_labels_free(&labels);
+    dataset_free(&d);
+    dn_graph_free(g);
+    return code;
+}

@@ -1,0 +1,127 @@
+/* cmd_run.c: `densenet run MODEL [-i IN.npy]... [-o OUT.npy] [--all]`: tensors in
+ * and out as NumPy .npy files, standard input/output by default, so the
+ * command sits in pipelines (`densenet preprocess x.jpg | densenet run m.onnx`). */
+#include "cli.h"
+#include "npy.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("Usage: densenet run MODEL [-i IN.npy]... [-o OUT.npy] [--all]\n\n"
+           "Runs MODEL (ONNX) on float32 .npy tensors and writes its output as .npy.\n"
+           "Batch and spatial sizes may differ from the model's declared ones where\n"
+           "the graph allows.\n\n"
+           "  -i, --input FILE   input tensor (repeat for models with several inputs);\n"
+           "                     '-' or no -i reads standard input\n"
+           "  -o, --output FILE  where to write; '-' or no -o is standard output\n"
+           "      --all          write every graph output, one .npy after another\n"
+           "  -h, --help         show this help\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, 0, 'i'}, {"output", required_argument, 0, 'o'},
+        {"all", no_argument, 0, 'A'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *inputs[16];
+    int n_inputs = 0, all = 0, c, code = DN_EXIT_OK;
+    const char *out_path = "-";
+    while ((c = getopt_long(argc, argv, "i:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            if (n_inputs == 16)
+                return dn_usage_error("run", "too many inputs");
+            inputs[n_inputs++] = optarg;
+            break;
+        case 'o': out_path = optarg; break;
+        case 'A': all = 1; break;
+        case 'h': help(); return DN_EXIT_OK;
+        default: return dn_usage_error("run", "bad option");
+        }
+    }
+    if (optind + 1 != argc)
+        return dn_usage_error("run", optind == argc ? "missing MODEL" : "too many arguments");
+    const char *model_path = argv[optind];
+    struct dn_graph *g = dn_cli_load_model(model_path);
+    struct dn_session *s = NULL;
+    float *data[16] = {0};
+    struct dn_shape shapes[16];
+    FILE *out = NULL;
+    if (!g)
+        return DN_EXIT_MODEL;
+    int need = dn_graph_input_count(g);
+    if (n_inputs == 0)
+        inputs[n_inputs++] = "-";
+    if (n_inputs != need) {
+        dn_err(model_path, "the model has %d inputs; %d were given with -i", need, n_inputs);
+        code = DN_EXIT_USAGE;
+        goto done;
+    }
+    for (int i = 0; i < n_inputs; i++) {
+        char err[256];
+        int is_stdin = strcmp(inputs[i], "-") == 0;
+        if (is_stdin && strcmp(model_path, "-") == 0) {
+            dn_err(NULL, "the model and the input cannot both come from standard input");
+            code = DN_EXIT_USAGE;
+            goto done;
+        }
+        FILE *f = is_stdin ? stdin : fopen(inputs[i], "rb");
+        if (!f) {
+            dn_err(inputs[i], "%s", strerror(errno));
+            code = DN_EXIT_INPUT;
+            goto done;
+        }
+        int rc = dn_npy_read(f, &shapes[i], &data[i], err, sizeof err);
+        if (!is_stdin)
+            fclose(f);
+        if (rc) {
+            dn_err(inputs[i], "%s", err);
+            code = DN_EXIT_INPUT;
+            goto done;
+        }
+    }
+    dn_diag_set_file(n_inputs == 1 ? inputs[0] : model_path);
+    enum dn_status st = dn_session_init(&s, g, n_inputs, shapes);
+    if (st == DN_OK)
+        st = dn_session_run(s, (const float *const *)data);
+    dn_diag_set_file(NULL);
+    if (st != DN_OK) {
+        code = st == DN_ERR_SHAPE || st == DN_ERR_NOMEM ? DN_EXIT_INPUT : DN_EXIT_MODEL;
+        goto done;
+    }
+    out = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "wb");
+    if (!out) {
+        dn_err(out_path, "%s", strerror(errno));
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
+    int n_out = all ? dn_graph_output_count(g) : 1;
+    for (int i = 0; i < n_out; i++) {
+        struct dn_tensor t = dn_session_output(s, i);
+        if (t.dtype != DN_DTYPE_F32) {
+            dn_err(model_path, "output '%s' is not float32", dn_graph_output_name(g, i));
+            code = DN_EXIT_MODEL;
+            break;
+        }
+        if (dn_npy_write(out, &t.shape, t.data)) {
+            dn_err(out_path, "write error: %s", strerror(errno));
+            code = DN_EXIT_INPUT;
+            break;
+        }
+    }
+    if (out != stdout && fclose(out) != 0) {
+        dn_err(out_path, "write error: %s", strerror(errno));
+        code = DN_EXIT_INPUT;
+    }
+done:
+    for (int i = 0; i < 16; i++)
+        free(data[i]);
+    dn_session_free(s);
+    dn_graph_free(g);
+    return code;
+}

@@ -1,0 +1,119 @@
+/* input.c: from image files to model input tensors, for preprocess, classify
+ * and eval. Options resolve in three layers, later ones winning: torchvision's
+ * ImageNet preset; the model (its densenet.* metadata, else its declared input
+ * size and channel count); the command-line flags. */
+#include "cli.h"
+#include "image.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DN_DEFAULT_MAX_PIXELS ((size_t)100 * 1000 * 1000)
+
+void dn_prep_init(struct dn_prep *p)
+{
+    memset(p, 0, sizeof *p);
+    dn_preprocess_opts_default(&p->opts);
+    p->max_pixels = DN_DEFAULT_MAX_PIXELS;
+}
+
+void dn_prep_help(void)
+{
+    printf("Preprocessing (default: torchvision's ImageNet preset, or the model's metadata):\n"
+           "      --resize N        shorter side to N (PIL bilinear, antialiased); 'none' keeps the size\n"
+           "      --crop N|HxW      center crop; 'none' keeps the whole image\n"
+           "      --mean A[,B,C]    per-channel mean, after scaling to [0,1]\n"
+           "      --std A[,B,C]     per-channel standard deviation\n"
+           "      --gray            convert to one gray channel (PIL's L conversion)\n"
+           "      --max-pixels N    refuse images larger than N pixels (default 100000000)\n");
+}
+
+int dn_prep_flag(struct dn_prep *p, const char *cmd, int code, const char *arg)
+{
+    static const char *keys[] = {"resize", "crop", "mean", "std", "gray"};
+    if (code == DN_OPT_MAX_PIXELS) {
+        long long v;
+        if (dn_parse_int(arg, 1, (long long)1 << 40, &v))
+            return dn_usage_error(cmd, "invalid --max-pixels '%s'", arg);
+        p->max_pixels = (size_t)v;
+        return 0;
+    }
+    const char *key = keys[code - DN_OPT_RESIZE];
+    const char *value = code == DN_OPT_GRAY ? "1" : arg;
+    /* validate now so a bad flag is a usage error, not a per-image one */
+    struct dn_preprocess_opts probe = p->opts;
+    char err[256];
+    if (dn_preprocess_opts_set(&probe, key, value, err, sizeof err))
+        return dn_usage_error(cmd, "%s", err);
+    if (p->n_flags == 32)
+        return dn_usage_error(cmd, "too many preprocessing flags");
+    p->keys[p->n_flags] = key;
+    p->values[p->n_flags++] = value;
+    return 0;
+}
+
+int dn_prep_finish(struct dn_prep *p, const struct dn_graph *g, const char *model_path)
+{
+    char err[256];
+    dn_preprocess_opts_default(&p->opts);
+    if (g && dn_graph_input_count(g) == 1) {
+        struct dn_shape s = dn_graph_input_shape(g, 0);
+        /* a model declaring another fixed input size gets torchvision's
+         * crop/resize ratio of 224/256 at its size; one channel means gray */
+        if (s.ndim == 4 && s.d[2] > 0 && s.d[3] > 0 && (s.d[2] != 224 || s.d[3] != 224)) {
+            p->opts.crop_h = (int)s.d[2];
+            p->opts.crop_w = (int)s.d[3];
+            int64_t short_side = s.d[2] < s.d[3] ? s.d[2] : s.d[3];
+            p->opts.resize = (int)((short_side * 256 + 112) / 224);
+        }
+        if (s.ndim == 4 && s.d[1] == 1)
+            p->opts.gray = 1;
+    }
+    static const char *meta_keys[] = {"resize", "crop", "mean", "std", "gray"};
+    for (size_t i = 0; g && i < sizeof meta_keys / sizeof *meta_keys; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "densenet.%s", meta_keys[i]);
+        const char *v = dn_graph_meta(g, key);
+        if (v && dn_preprocess_opts_set(&p->opts, meta_keys[i], v, err, sizeof err)) {
+            dn_err(model_path, "metadata %s: %s", key, err);
+            return DN_EXIT_MODEL;
+        }
+    }
+    for (int i = 0; i < p->n_flags; i++)
+        dn_preprocess_opts_set(&p->opts, p->keys[i], p->values[i], err, sizeof err);
+    return 0;
+}
+
+int dn_prep_file(const struct dn_prep *p, const char *path, float **out, struct dn_shape *chw)
+{
+    unsigned char *bytes = NULL;
+    size_t size = 0;
+    struct dn_image img = {0};
+    char err[256];
+    float *t = NULL;
+    *out = NULL;
+    if (dn_file_read_all(path, &bytes, &size, err, sizeof err))
+        goto fail;
+    if (dn_image_decode(bytes, size, p->max_pixels, &img, err, sizeof err))
+        goto fail;
+    int c, h, w;
+    dn_preprocess_dims(&p->opts, img.width, img.height, &c, &h, &w);
+    t = malloc(sizeof(float) * (size_t)c * (size_t)h * (size_t)w);
+    if (!t) {
+        snprintf(err, sizeof err, "out of memory for a %dx%dx%d tensor", c, h, w);
+        goto fail;
+    }
+    if (dn_preprocess_run(&img, &p->opts, t, err, sizeof err))
+        goto fail;
+    *chw = (struct dn_shape){3, {c, h, w}};
+    *out = t;
+    free(bytes);
+    dn_image_free(&img);
+    return 0;
+fail:
+    dn_err(path, "%s", err);
+    free(t);
+    free(bytes);
+    dn_image_free(&img);
+    return -1;
+}

@@ -1,0 +1,120 @@
+/* labels.c: class label lists: from a file, from model metadata (one label per
+ * line), or the built-in ImageNet-1k list shipped as imagenet_classes.txt. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef DN_PKGDATADIR
+#define DN_PKGDATADIR "/usr/local/share/densenet"
+#endif
+
+void dn_labels_free(struct dn_labels *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+    l->names = NULL;
+    l->n = 0;
+}
+
+int dn_labels_from_text(struct dn_labels *l, const char *text)
+{
+    l->names = NULL;
+    l->n = 0;
+    const char *p = text;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        size_t trim = len;
+        while (trim > 0 && (p[trim - 1] == '\r' || p[trim - 1] == ' '))
+            trim--;
+        char **nn = realloc(l->names, sizeof(char *) * (size_t)(l->n + 1));
+        char *s = malloc(trim + 1);
+        if (!nn || !s) {
+            free(s);
+            if (nn)
+                l->names = nn;
+            dn_labels_free(l);
+            dn_err(NULL, "out of memory reading labels");
+            return -1;
+        }
+        memcpy(s, p, trim);
+        s[trim] = '\0';
+        l->names = nn;
+        l->names[l->n++] = s;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+int dn_labels_read_file(struct dn_labels *l, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    if (!f) {
+        dn_err(path, "cannot open labels: %s", strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = (cap + 4096) * 2;
+            char *nb = cap < (64u << 20) ? realloc(buf, cap) : NULL;
+            if (!nb) {
+                dn_err(path, "label file is too large");
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + len, 1, 4096, f);
+        len += r;
+        if (r == 0)
+            break;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        buf[--len] = '\0';
+    int rc = dn_labels_from_text(l, buf);
+    free(buf);
+    return rc;
+}
+
+int dn_labels_imagenet(struct dn_labels *l)
+{
+    char self[PATH_MAX], path[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            const char *rel[] = {"/models/imagenet_classes.txt", "/../models/imagenet_classes.txt",
+                                 "/../share/densenet/imagenet_classes.txt"};
+            for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+                snprintf(path, sizeof path, "%s%s", self, rel[i]);
+                if (access(path, R_OK) == 0)
+                    return dn_labels_read_file(l, path);
+            }
+#ifdef DN_SRCDIR
+            snprintf(path, sizeof path, "%s/models/imagenet_classes.txt", DN_SRCDIR);
+            if (access(path, R_OK) == 0)
+                return dn_labels_read_file(l, path);
+#endif
+        }
+    }
+    snprintf(path, sizeof path, "%s/imagenet_classes.txt", DN_PKGDATADIR);
+    if (access(path, R_OK) == 0)
+        return dn_labels_read_file(l, path);
+    return -1;
+}

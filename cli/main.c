@@ -1,0 +1,53 @@
+/* main.c: the densenet command: global options and a table of subcommands
+ * (git style). Each subcommand lives in cli/cmd_<name>.c with the signature
+ * int cmd_<name>(int argc, char **argv) and returns the process exit code. */
+#include "cli.h"
+#include "config.h"
+
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"classify", cmd_classify, "top-k labels for JPEG/PNG images"},
+    {"run", cmd_run, "run a model on .npy tensors"},
+    {"preprocess", cmd_preprocess, "turn an image into the model's input tensor (.npy)"},
+    {"inspect", cmd_inspect, "ops, shapes, parameters, MACs and memory of a model"},
+    {"eval", cmd_eval, "top-1/top-5 accuracy over a labelled data set"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: densenet [--help] [--version] COMMAND [ARGS]\n\n"
+               "Runs DenseNet image classifiers exported to ONNX.\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'densenet COMMAND --help' for a command's options.\n"
+               "Exit status: 0 ok, 1 some input failed, 2 usage error, 3 model invalid or unsupported.\n");
+}
+
+int main(int argc, char **argv)
+{
+    dn_diag_install();
+    if (argc < 2)
+        return dn_usage_error(NULL, "no command given");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return dn_finish_stdout(DN_EXIT_OK);
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("densenet %s\n", PACKAGE_VERSION);
+        return dn_finish_stdout(DN_EXIT_OK);
+    }
+    if (cmd[0] == '-')
+        return dn_usage_error(NULL, "unrecognized option '%s'", cmd);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(commands[i].name, cmd) == 0)
+            return dn_finish_stdout(commands[i].fn(argc - 1, argv + 1));
+    return dn_usage_error(NULL, "'%s' is not a densenet command", cmd);
+}

@@ -1,0 +1,105 @@
+/* model.c: loading models for the CLI, finding the shipped default model, and
+ * small argument parsers shared by the subcommands. */
+#include "cli.h"
+#include "onnx/import.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef DN_PKGDATADIR
+#define DN_PKGDATADIR "/usr/local/share/densenet"
+#endif
+
+struct dn_graph *dn_cli_load_model(const char *path)
+{
+    struct dn_graph *g = NULL;
+    dn_diag_set_file(path);
+    enum dn_status st = dn_onnx_load_file(path, &g);
+    dn_diag_set_file(NULL);
+    return st == DN_OK ? g : NULL;
+}
+
+/* Looks beside the running binary first (build tree: BIN/models/, or
+ * BIN/../models when run from a libtool wrapper dir), then the install dir. */
+const char *dn_default_model_path(void)
+{
+    static char path[PATH_MAX + 64];
+    const char *env = getenv("DENSENET_MODEL");
+    if (env && *env)
+        return env;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            const char *rel[] = {"/models/densenet-fmnist.onnx", "/../models/densenet-fmnist.onnx",
+                                 "/../share/densenet/densenet-fmnist.onnx"};
+            for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+                snprintf(path, sizeof path, "%s%s", self, rel[i]);
+                if (access(path, R_OK) == 0)
+                    return path;
+            }
+            /* VPATH builds: the source tree recorded at configure time */
+#ifdef DN_SRCDIR
+            snprintf(path, sizeof path, "%s/models/densenet-fmnist.onnx", DN_SRCDIR);
+            if (access(path, R_OK) == 0)
+                return path;
+#endif
+        }
+    }
+    snprintf(path, sizeof path, "%s/densenet-fmnist.onnx", DN_PKGDATADIR);
+    return path;
+}
+
+int dn_parse_int(const char *text, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int dn_parse_shape(const char *text, struct dn_shape *s)
+{
+    const char *p = text;
+    s->ndim = 0;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno || end == p || v < 1 || v > (1LL << 30) || s->ndim == DN_MAX_DIMS)
+            return -1;
+        s->d[s->ndim++] = v;
+        p = end;
+        if (*p == 'x' || *p == ',')
+            p++;
+        else if (*p)
+            return -1;
+    }
+    return s->ndim ? 0 : -1;
+}
+
+struct dn_shape dn_concrete_input_shape(const struct dn_graph *g, int i, const char *file, int quiet)
+{
+    struct dn_shape s = dn_graph_input_shape(g, i);
+    int assumed = 0;
+    for (int k = 0; k < s.ndim; k++)
+        if (s.d[k] < 0) {
+            s.d[k] = k == 0 || s.ndim != 4 ? 1 : k == 1 ? 3 : 224;
+            assumed |= k > 0;
+        }
+    if (assumed && !quiet) {
+        char buf[96];
+        dn_err(file, "note: input '%s' has dynamic dims; assuming %s", dn_graph_input_name(g, i),
+               dn_shape_str(&s, buf, sizeof buf));
+    }
+    return s;
+}

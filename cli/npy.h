@@ -1,0 +1,17 @@
+/* npy.h: reading and writing NumPy .npy files (format 1.0/2.0/3.0, float32
+ * little-endian, C order) so tensors move between densenet, Python and pipes. */
+#ifndef DN_NPY_H
+#define DN_NPY_H
+
+#include "core/densenet.h"
+
+#include <stdio.h>
+
+/* Reads one array from f. float64 arrays are converted to float32; other
+ * dtypes and Fortran order are refused. *data is malloc'ed (caller frees).
+ * Returns 0, or -1 with a message in err. */
+int dn_npy_read(FILE *f, struct dn_shape *shape, float **data, char *err, size_t errlen);
+/* Writes a float32 array; returns 0, or -1 on a write error. */
+int dn_npy_write(FILE *f, const struct dn_shape *shape, const float *data);
+
+#endif

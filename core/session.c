@@ -1,0 +1,375 @@
+/* session.c: a graph specialised to concrete input shapes, planned and executed.
+ *
+ * dn_session_init clones the graph, then walks it once in topological order:
+ * each node's shape function runs, and a node whose inputs are all constant
+ * (or a Shape node, whose output depends only on a shape) is evaluated right
+ * there with its reference kernel and removed: this folds the
+ * Shape/Gather/Unsqueeze/Concat chains older exports put before Reshape.
+ * The surviving nodes form the execution order. Activations live in one arena;
+ * each value gets an offset by greedy best-fit over lifetime intervals, so two
+ * values share bytes only when their lifetimes do not overlap.
+ * The session owns the clone, the arena and the folded constants.
+ */
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DN_ALIGN 64
+
+struct dn_session {
+    struct dn_graph *g;         /* owned clone, rewritten by passes */
+    unsigned char *arena;
+    size_t arena_bytes;
+    int *order, n_order;        /* live node indices in execution order */
+    int64_t *macs;              /* per node of g */
+    int64_t total_macs;
+    struct dn_tensor *tin, *tout;
+    struct dn_value **vin, **vout;
+    int max_io;                 /* length of tin/tout/vin/vout: >= every op's max arity */
+};
+
+static int64_t node_macs(const struct dn_graph *g, const struct dn_node *n)
+{
+    const struct dn_shape *o = &g->values[n->out[0]].shape;
+    switch (n->op) {
+    case DN_OP_CONV: {
+        const struct dn_shape *w = &g->values[n->in[1]].shape;
+        return dn_shape_numel(o) * w->d[1] * w->d[2] * w->d[3];
+    }
+    case DN_OP_GEMM: {
+        const struct dn_shape *a = &g->values[n->in[0]].shape;
+        return dn_shape_numel(o) * (n->p.gemm.trans_a ? a->d[0] : a->d[1]);
+    }
+    case DN_OP_MATMUL: {
+        const struct dn_shape *a = &g->values[n->in[0]].shape;
+        return dn_shape_numel(o) * a->d[a->ndim - 1];
+    }
+    default:
+        return 0;
+    }
+}
+
+static enum dn_status check_input_shape(const struct dn_value *v, const struct dn_shape *given)
+{
+    const struct dn_shape *decl = &v->shape;
+    char b1[96], b2[96];
+    int ok = decl->ndim == given->ndim;
+    for (int i = 0; ok && i < given->ndim; i++) {
+        if (given->d[i] < 1)
+            ok = 0;
+        /* batch and spatial dims may differ from the declared ones; others may not */
+        else if (i == 1 && decl->d[i] > 0 && decl->d[i] != given->d[i])
+            ok = 0;
+    }
+    if (!ok) {
+        dn_log("input '%s' has shape %s; the model expects %s", v->name,
+               dn_shape_str(given, b1, sizeof b1), dn_shape_str(decl, b2, sizeof b2));
+        return DN_ERR_SHAPE;
+    }
+    return DN_OK;
+}
+
+/* Shape inference and constant folding over the clone, in order. */
+static enum dn_status infer(struct dn_session *s)
+{
+    struct dn_graph *g = s->g;
+    char label[256];
+    for (int i = 0; i < g->n_nodes; i++) {
+        struct dn_node *n = &g->nodes[i];
+        const struct dn_op_info *info = dn_op_get(n->op);
+        int all_const = 1;
+        for (int j = 0; j < n->n_in; j++) {
+            int v = n->in[j];
+            s->vin[j] = v >= 0 ? &g->values[v] : NULL;
+            if (v < 0 && j < info->min_in) {
+                dn_log("%s: required input %d is missing", dn_node_label(n, i, label, sizeof label), j);
+                return DN_ERR_INVALID;
+            }
+            if (v >= 0 && g->values[v].kind != DN_VALUE_CONST)
+                all_const = 0;
+        }
+        for (int j = n->n_in; j < s->max_io; j++)
+            s->vin[j] = NULL;
+        for (int j = 0; j < n->n_out; j++)
+            s->vout[j] = &g->values[n->out[j]];
+        enum dn_status st = info->shape(n, s->vin, s->vout);
+        if (st != DN_OK)
+            return st;
+        for (int j = 0; j < n->n_out; j++) {
+            int64_t numel = dn_shape_numel(&s->vout[j]->shape);
+            if (numel < 0 || numel > ((int64_t)1 << 40) / 8) {
+                dn_log("%s: output of %lld elements is too large",
+                       dn_node_label(n, i, label, sizeof label), (long long)numel);
+                return DN_ERR_SHAPE;
+            }
+        }
+        if (!all_const && n->op != DN_OP_SHAPE)
+            continue;
+        /* fold: evaluate now, the outputs become constants */
+        for (int j = 0; j < n->n_in; j++) {
+            struct dn_value *v = s->vin[j];
+            s->tin[j] = v ? (struct dn_tensor){v->dtype, v->shape, v->data}
+                          : (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
+        }
+        for (int j = n->n_in; j < s->max_io; j++)
+            s->tin[j] = (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
+        for (int j = 0; j < n->n_out; j++) {
+            struct dn_value *o = s->vout[j];
+            size_t bytes = (size_t)dn_shape_numel(&o->shape) * dn_dtype_size(o->dtype);
+            o->data = malloc(bytes ? bytes : 1);
+            if (!o->data) {
+                dn_log("%s: out of memory folding constants", dn_node_label(n, i, label, sizeof label));
+                return DN_ERR_NOMEM;
+            }
+            o->borrowed = 0;
+            o->kind = DN_VALUE_CONST;
+            s->tout[j] = (struct dn_tensor){o->dtype, o->shape, o->data};
+        }
+        st = info->kernel(n, s->tin, s->tout);
+        if (st != DN_OK)
+            return st;
+        n->dead = 1;
+    }
+    return DN_OK;
+}
+
+/* Greedy placement: biggest first, each at the lowest offset that does not
+ * collide with an already placed value whose lifetime overlaps. */
+static enum dn_status plan_memory(struct dn_session *s)
+{
+    struct dn_graph *g = s->g;
+    int nv = g->n_values;
+    int *first = malloc(sizeof(int) * (size_t)(nv + 1));
+    int *last = malloc(sizeof(int) * (size_t)(nv + 1));
+    int *ids = malloc(sizeof(int) * (size_t)(nv + 1));
+    int *placed = malloc(sizeof(int) * (size_t)(nv + 1));
+    enum dn_status st = DN_OK;
+    int n_ids = 0, n_placed = 0;
+    if (!first || !last || !ids || !placed) {
+        dn_log("out of memory planning activations");
+        st = DN_ERR_NOMEM;
+        goto fail;
+    }
+    for (int v = 0; v < nv; v++) {
+        first[v] = g->values[v].kind == DN_VALUE_INPUT ? -1 : nv + g->n_nodes;
+        last[v] = -2;
+        g->values[v].offset = -1;
+    }
+    for (int k = 0; k < s->n_order; k++) {
+        const struct dn_node *n = &g->nodes[s->order[k]];
+        for (int j = 0; j < n->n_out; j++)
+            if (first[n->out[j]] > k)
+                first[n->out[j]] = k;
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] >= 0)
+                last[n->in[j]] = k;
+        for (int j = 0; j < n->n_out; j++)
+            if (last[n->out[j]] < k)
+                last[n->out[j]] = k;
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        last[g->outputs[i]] = s->n_order;
+    for (int v = 0; v < nv; v++)
+        if (g->values[v].kind != DN_VALUE_CONST && last[v] >= -1 && first[v] <= last[v])
+            ids[n_ids++] = v;
+    /* sort by size, descending (insertion sort: a few thousand values) */
+    for (int i = 1; i < n_ids; i++) {
+        int v = ids[i], j = i;
+        int64_t sz = dn_shape_numel(&g->values[v].shape);
+        while (j > 0 && dn_shape_numel(&g->values[ids[j - 1]].shape) < sz) {
+            ids[j] = ids[j - 1];
+            j--;
+        }
+        ids[j] = v;
+    }
+    size_t top = 0;
+    for (int i = 0; i < n_ids; i++) {
+        int v = ids[i];
+        size_t bytes = (size_t)dn_shape_numel(&g->values[v].shape) * dn_dtype_size(g->values[v].dtype);
+        bytes = (bytes + DN_ALIGN - 1) / DN_ALIGN * DN_ALIGN;
+        size_t off = 0;
+        int moved = 1;
+        while (moved) {
+            moved = 0;
+            for (int k = 0; k < n_placed; k++) {
+                int u = placed[k];
+                if (first[u] > last[v] || first[v] > last[u])
+                    continue;
+                size_t uo = (size_t)g->values[u].offset;
+                size_t ub = (size_t)dn_shape_numel(&g->values[u].shape) * dn_dtype_size(g->values[u].dtype);
+                ub = (ub + DN_ALIGN - 1) / DN_ALIGN * DN_ALIGN;
+                if (off < uo + ub && uo < off + bytes) {
+                    off = uo + ub;
+                    moved = 1;
+                }
+            }
+        }
+        g->values[v].offset = (int64_t)off;
+        placed[n_placed++] = v;
+        if (off + bytes > top)
+            top = off + bytes;
+    }
+    s->arena_bytes = top;
+    s->arena = aligned_alloc(DN_ALIGN, top ? top : DN_ALIGN);
+    if (!s->arena) {
+        dn_log("out of memory allocating %zu bytes of activations", top);
+        st = DN_ERR_NOMEM;
+        goto fail;
+    }
+    for (int i = 0; i < n_placed; i++)
+        g->values[placed[i]].data = s->arena + g->values[placed[i]].offset;
+fail:
+    free(first);
+    free(last);
+    free(ids);
+    free(placed);
+    return st;
+}
+
+enum dn_status dn_session_init(struct dn_session **out, const struct dn_graph *src,
+                               int n, const struct dn_shape *input_shapes)
+{
+    struct dn_session *s = calloc(1, sizeof *s);
+    enum dn_status st;
+    *out = NULL;
+    if (!s) {
+        dn_log("out of memory creating a session");
+        return DN_ERR_NOMEM;
+    }
+    if (n != src->n_inputs) {
+        dn_log("the model has %d inputs, %d were given", src->n_inputs, n);
+        st = DN_ERR_ARG;
+        goto fail;
+    }
+    st = dn_graph_clone(src, &s->g);
+    if (st != DN_OK)
+        goto fail;
+    struct dn_graph *g = s->g;
+    int max_io = 4;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].n_in > max_io)
+            max_io = g->nodes[i].n_in;
+        if (g->nodes[i].n_out > max_io)
+            max_io = g->nodes[i].n_out;
+    }
+    s->max_io = max_io;
+    s->tin = calloc((size_t)max_io, sizeof *s->tin);
+    s->tout = calloc((size_t)max_io, sizeof *s->tout);
+    s->vin = calloc((size_t)max_io, sizeof *s->vin);
+    s->vout = calloc((size_t)max_io, sizeof *s->vout);
+    s->order = malloc(sizeof(int) * ((size_t)g->n_nodes + 1));
+    s->macs = calloc((size_t)g->n_nodes + 1, sizeof(int64_t));
+    if (!s->tin || !s->tout || !s->vin || !s->vout || !s->order || !s->macs) {
+        dn_log("out of memory creating a session");
+        st = DN_ERR_NOMEM;
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        struct dn_value *v = &g->values[g->inputs[i]];
+        st = check_input_shape(v, &input_shapes[i]);
+        if (st != DN_OK)
+            goto fail;
+        v->shape = input_shapes[i];
+        v->data = NULL;
+    }
+    st = infer(s);
+    if (st != DN_OK)
+        goto fail;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].dead)
+            continue;
+        s->order[s->n_order++] = i;
+        s->macs[i] = node_macs(g, &g->nodes[i]);
+        s->total_macs += s->macs[i];
+    }
+    st = plan_memory(s);
+    if (st != DN_OK)
+        goto fail;
+    *out = s;
+    return DN_OK;
+fail:
+    dn_session_free(s);
+    return st;
+}
+
+void dn_session_free(struct dn_session *s)
+{
+    if (!s)
+        return;
+    if (s->g) /* arena-backed values point into the arena: do not free them */
+        for (int v = 0; v < s->g->n_values; v++)
+            if (s->g->values[v].offset >= 0)
+                s->g->values[v].data = NULL;
+    dn_graph_free(s->g);
+    free(s->arena);
+    free(s->order);
+    free(s->macs);
+    free(s->tin);
+    free(s->tout);
+    free(s->vin);
+    free(s->vout);
+    free(s);
+}
+
+enum dn_status dn_session_run(struct dn_session *s, const float *const *inputs)
+{
+    struct dn_graph *g = s->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        struct dn_value *v = &g->values[g->inputs[i]];
+        if (v->data)
+            memcpy(v->data, inputs[i], (size_t)dn_shape_numel(&v->shape) * sizeof(float));
+    }
+    for (int k = 0; k < s->n_order; k++) {
+        const struct dn_node *n = &g->nodes[s->order[k]];
+        for (int j = 0; j < n->n_in; j++) {
+            const struct dn_value *v = n->in[j] >= 0 ? &g->values[n->in[j]] : NULL;
+            s->tin[j] = v ? (struct dn_tensor){v->dtype, v->shape, v->data}
+                          : (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
+        }
+        for (int j = n->n_in; j < s->max_io; j++)
+            s->tin[j] = (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
+        for (int j = 0; j < n->n_out; j++) {
+            const struct dn_value *v = &g->values[n->out[j]];
+            s->tout[j] = (struct dn_tensor){v->dtype, v->shape, v->data};
+        }
+        enum dn_status st = dn_op_get(n->op)->kernel(n, s->tin, s->tout);
+        if (st != DN_OK)
+            return st;
+    }
+    return DN_OK;
+}
+
+struct dn_tensor dn_session_output(const struct dn_session *s, int i)
+{
+    const struct dn_value *v = &s->g->values[s->g->outputs[i]];
+    return (struct dn_tensor){v->dtype, v->shape, v->data};
+}
+
+int dn_session_node_count(const struct dn_session *s)
+{
+    return s->n_order;
+}
+
+void dn_session_node_info(const struct dn_session *s, int i, struct dn_node_info *info)
+{
+    const struct dn_node *n = &s->g->nodes[s->order[i]];
+    info->name = n->name;
+    info->op = dn_op_get(n->op)->name;
+    info->shape = s->g->values[n->out[0]].shape;
+    info->macs = s->macs[s->order[i]];
+    info->params = 0;
+    for (int j = 0; j < n->n_in; j++)
+        if (n->in[j] >= 0 && s->g->values[n->in[j]].initializer)
+            info->params += dn_shape_numel(&s->g->values[n->in[j]].shape);
+}
+
+int64_t dn_session_macs(const struct dn_session *s)
+{
+    return s->total_macs;
+}
+
+size_t dn_session_activation_bytes(const struct dn_session *s)
+{
+    return s->arena_bytes;
+}
