@@ -67,17 +67,12 @@ int dn_npy_read(FILE *f, struct dn_shape *shape, float **data, char *err, size_t
         snprintf(err, errlen, "malformed .npy header");
         goto fail;
     }
-    int is_f8;
-    if (strncmp(d, "'<f4'", 5) == 0 || strncmp(d, "'float32'", 9) == 0 || strncmp(d, "\"<f4\"", 5) == 0)
-        is_f8 = 0;
-    else if (strncmp(d, "'<f8'", 5) == 0 || strncmp(d, "\"<f8\"", 5) == 0)
-        is_f8 = 1;
-    else {
+    if (strncmp(d, "'<f4'", 5) != 0 && strncmp(d, "\"<f4\"", 5) != 0) {
         char dt[16] = {0};
         size_t k = 0;
         while (d[k] && d[k] != ',' && k < sizeof dt - 1)
             dt[k] = d[k], k++;
-        snprintf(err, errlen, "array dtype is %s; float32 is expected", dt);
+        snprintf(err, errlen, "array dtype is %s; float32 ('<f4') is expected", dt);
         goto fail;
     }
     if (strncmp(fo, "False", 5) != 0) {
@@ -110,25 +105,13 @@ int dn_npy_read(FILE *f, struct dn_shape *shape, float **data, char *err, size_t
         numel *= v;
         p = end;
     }
-    size_t es = is_f8 ? 8 : 4;
-    raw = malloc((size_t)numel * es + 1);
+    raw = malloc((size_t)numel * 4 + 1);
     if (!raw) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (fread(raw, es, (size_t)numel, f) != (size_t)numel)
+    if (fread(raw, 4, (size_t)numel, f) != (size_t)numel)
         goto short_read;
-    if (is_f8) {
-        float *fl = malloc((size_t)numel * 4 + 1);
-        if (!fl) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-        for (int64_t i = 0; i < numel; i++)
-            fl[i] = (float)((double *)raw)[i];
-        free(raw);
-        raw = fl;
-    }
     free(h);
     *data = raw;
     return 0;

@@ -7,8 +7,7 @@
 
 #include <stdio.h>
 
-/* Reads one array from f. float64 arrays are converted to float32; other
- * dtypes and Fortran order are refused. *data is malloc'ed (caller frees).
+/* Reads one float32 array from f; other dtypes and Fortran order are refused. *data is malloc'ed (caller frees).
  * Returns 0, or -1 with a message in err. */
 int dn_npy_read(FILE *f, struct dn_shape *shape, float **data, char *err, size_t errlen);
 /* Writes a float32 array; returns 0, or -1 on a write error. */

@@ -199,6 +199,8 @@ static enum dn_status shape_bn(const struct dn_node *n, struct dn_value *const *
     char b1[96], b2[96];
     if (x->ndim < 2)
         return node_fail(n, DN_ERR_SHAPE, "input %s has no channel dimension", sstr(x, b1));
+    if (n->n_out > 1)
+        return node_fail(n, DN_ERR_UNSUPPORTED, "training-mode outputs are not computed");
     for (int i = 1; i < 5; i++)
         if (in[i]->shape.ndim != 1 || in[i]->shape.d[0] != x->d[1])
             return node_fail(n, DN_ERR_SHAPE, "parameter '%s' %s does not match input %s",
@@ -553,6 +555,8 @@ static enum dn_status shape_constantofshape(const struct dn_node *n, struct dn_v
 static enum dn_status shape_dropout(const struct dn_node *n, struct dn_value *const *in,
                                     struct dn_value *const *out)
 {
+    if (n->n_out > 1)
+        return node_fail(n, DN_ERR_UNSUPPORTED, "the mask output is not computed");
     if (n->n_in > 2 && in[2]) {
         int64_t t = 0;
         if (const_ints(in[2], &t, 1) != 1 || t != 0)
@@ -643,14 +647,10 @@ static enum dn_status ref_pool(const struct dn_node *n, const struct dn_tensor *
                 }
                 if (!is_max) {
                     if (n->p.win.count_include_pad) {
-                        /* PyTorch: the window clipped to the padded input */
-                        int64_t h1 = h0 + (g.kernel[0] - 1) * g.dilation[0] + 1;
-                        int64_t w1 = w0 + (g.kernel[1] - 1) * g.dilation[1] + 1;
-                        if (h1 > H + g.pad_end[0])
-                            h1 = H + g.pad_end[0];
-                        if (w1 > W + g.pad_end[1])
-                            w1 = W + g.pad_end[1];
-                        count = (h1 - h0) * (w1 - w0);
+                        /* PyTorch: taps of the window clipped to the padded input */
+                        int64_t nh = (H + g.pad_end[0] - h0 + g.dilation[0] - 1) / g.dilation[0];
+                        int64_t nw = (W + g.pad_end[1] - w0 + g.dilation[1] - 1) / g.dilation[1];
+                        count = (nh < g.kernel[0] ? nh : g.kernel[0]) * (nw < g.kernel[1] ? nw : g.kernel[1]);
                     }
                     acc = count > 0 ? acc / (float)count : 0.0f;
                 }
@@ -861,12 +861,9 @@ static int64_t bini(enum dn_op op, int64_t a, int64_t b)
     case DN_OP_ADD: return a + b;
     case DN_OP_SUB: return a - b;
     case DN_OP_MUL: return a * b;
-    default: {
-        if (b == 0)
-            return 0;
-        int64_t q = a / b; /* numpy/ONNX integer division floors */
-        return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-    }
+    default:
+        /* ONNX Runtime truncates toward zero, as C does; x/0 gives 0, not a trap */
+        return b == 0 ? 0 : (a == INT64_MIN && b == -1) ? a : a / b;
     }
 }
 

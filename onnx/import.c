@@ -348,6 +348,9 @@ static void import_node(struct importer *im, const Onnx__NodeProto *np, int inde
     if (op < 0) {
         problem(im, DN_ERR_UNSUPPORTED, "node %d '%s' (%s, opset %d): unsupported operator '%s'",
                 index, name, op_type, opset, op_type);
+        for (size_t j = 0; j < np->n_output; j++) /* so later uses do not look dangling */
+            if (*np->output[j])
+                value_for(im, np->output[j]);
         return;
     }
     const struct dn_op_info *info = dn_op_get((enum dn_op)op);
