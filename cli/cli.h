@@ -20,6 +20,9 @@ extern const char *dn_progname;
 void dn_err(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Usage error: message plus "Try 'densenet CMD --help'"; returns DN_EXIT_USAGE. */
 int dn_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports getopt's '?' (unknown option) or ':' (missing argument) as a usage
+ * error naming the option; returns DN_EXIT_USAGE. Needs opterr = 0. */
+int dn_bad_option(const char *cmd, int missing_arg, char **argv);
 /* Makes library log lines read "densenet: FILE: ..." while FILE is current. */
 void dn_diag_set_file(const char *file);
 void dn_diag_install(void);
@@ -33,7 +36,10 @@ int dn_stderr_is_tty(void);
 
 /* Loads a model, reporting problems under its file name. NULL on failure. */
 struct dn_graph *dn_cli_load_model(const char *path);
-/* The model used when -m is not given (shipped beside the binary or installed). */
+/* Finds a shipped data file: beside the binary (build tree), in the source
+ * tree of a VPATH build, else the installed data directory. Returns path. */
+const char *dn_find_data_file(const char *name, char *path, size_t size);
+/* The model used when -m is not given: $DENSENET_MODEL, else the shipped one. */
 const char *dn_default_model_path(void);
 /* Parses "1x3x224x224" or "1,3,224,224" into s; returns 0 on success. */
 int dn_parse_shape(const char *text, struct dn_shape *s);

@@ -282,7 +282,7 @@ int cmd_classify(int argc, char **argv)
     c.k = 5;
     c.batch = 1;
     dn_prep_init(&c.prep);
-    while ((opt = getopt_long(argc, argv, "m:k:b:l:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":m:k:b:l:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': c.model_path = optarg; break;
         case 'k':
@@ -303,7 +303,8 @@ int cmd_classify(int argc, char **argv)
         case OPT_SIGMOID: c.mode = SCORE_SIGMOID; break;
         case OPT_SOFTMAX: c.mode = SCORE_SOFTMAX; break;
         case 'h': help(); return DN_EXIT_OK;
-        case '?': return dn_usage_error("classify", "bad option");
+        case ':':
+        case '?': return dn_bad_option("classify", opt == ':', argv);
         default:
             if ((rc = dn_prep_flag(&c.prep, "classify", opt, optarg)))
                 return rc;

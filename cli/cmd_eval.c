@@ -297,7 +297,7 @@ int cmd_eval(int argc, char **argv)
     int json = 0, batch = 32, limit = -1, opt, rc;
     long long v;
     dn_prep_init(&prep);
-    while ((opt = getopt_long(argc, argv, "m:jb:n:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":m:jb:n:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
         case 'j': json = 1; break;
@@ -313,7 +313,8 @@ int cmd_eval(int argc, char **argv)
             break;
         case OPT_IDX_LABELS: idx_labels = optarg; break;
         case 'h': help(); return DN_EXIT_OK;
-        case '?': return dn_usage_error("eval", "bad option");
+        case ':':
+        case '?': return dn_bad_option("eval", opt == ':', argv);
         default:
             if ((rc = dn_prep_flag(&prep, "eval", opt, optarg)))
                 return rc;

@@ -41,7 +41,7 @@ int cmd_inspect(int argc, char **argv)
     int json = 0, layers = 0, c;
     struct dn_shape given;
     int have_shape = 0;
-    while ((c = getopt_long(argc, argv, "jls:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":jls:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'l': layers = 1; break;
@@ -51,7 +51,7 @@ int cmd_inspect(int argc, char **argv)
             have_shape = 1;
             break;
         case 'h': help(); return DN_EXIT_OK;
-        default: return dn_usage_error("inspect", "bad option");
+        default: return dn_bad_option("inspect", c == ':', argv);
         }
     }
     if (optind + 1 != argc)

@@ -30,12 +30,13 @@ int cmd_preprocess(int argc, char **argv)
     const char *model = NULL, *out_path = "-";
     int c, rc, code = DN_EXIT_OK;
     dn_prep_init(&prep);
-    while ((c = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'o': out_path = optarg; break;
         case 'h': help(); return DN_EXIT_OK;
-        case '?': return dn_usage_error("preprocess", "bad option");
+        case ':':
+        case '?': return dn_bad_option("preprocess", c == ':', argv);
         default:
             if ((rc = dn_prep_flag(&prep, "preprocess", c, optarg)))
                 return rc;

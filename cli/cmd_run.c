@@ -31,7 +31,7 @@ int cmd_run(int argc, char **argv)
     const char *inputs[16];
     int n_inputs = 0, all = 0, c, code = DN_EXIT_OK;
     const char *out_path = "-";
-    while ((c = getopt_long(argc, argv, "i:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             if (n_inputs == 16)
@@ -41,7 +41,7 @@ int cmd_run(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'A': all = 1; break;
         case 'h': help(); return DN_EXIT_OK;
-        default: return dn_usage_error("run", "bad option");
+        default: return dn_bad_option("run", c == ':', argv);
         }
     }
     if (optind + 1 != argc)

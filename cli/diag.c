@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,4 +98,17 @@ void dn_json_shape(FILE *f, const struct dn_shape *s)
             fprintf(f, "%s%lld", i ? ", " : "", (long long)s->d[i]);
     }
     fputc(']', f);
+}
+
+int dn_bad_option(const char *cmd, int missing_arg, char **argv)
+{
+    /* getopt leaves optind past the offending word; a bundled short option
+     * shows as its character */
+    const char *word = optind > 0 ? argv[optind - 1] : "";
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+    if (optopt && (word[0] != '-' || word[1] == '-' || strlen(word) > 2))
+        word = strncmp(word, "--", 2) == 0 ? word : shortopt;
+    if (missing_arg)
+        return dn_usage_error(cmd, "option '%s' requires an argument", word);
+    return dn_usage_error(cmd, "unrecognized option '%s'", word);
 }

@@ -1,13 +1,13 @@
 /* cli/image.c - file loading and JPEG/PNG decoding to 8-bit RGB.
  *
- * Reproduces PIL.Image.open(f).convert("RGB") of Pillow 9.4 (Debian 12):
+ * Reproduces PIL.Image.open(f).convert("RGB") of Pillow 9.4 (Debian 12),
+ * pixels and success alike:
  *  - JPEG: libjpeg-turbo with Pillow's settings (JDCT_ISLOW, fancy
  *    upsampling, no scaling); 1 component -> replicated gray, 3 -> RGB,
  *    4 -> CMYK read as Adobe-inverted ("CMYK;I") and converted with
- *    Pillow's cmyk2rgb. Libjpeg warnings are ignored like Pillow does,
- *    except "premature end of file", which is the truncation Pillow
- *    reports as an error.
- *  - PNG: libpng without transformations other than unpacking sub-byte
+ *    Pillow's cmyk2rgb. Libjpeg warnings are ignored as in Pillow, except
+ *    running out of data before the last scanline (truncation).
+ *  - PNG: libpng's push reader, no transformation but unpacking sub-byte
  *    samples; samples are mapped to RGB by hand with Pillow's rawmodes
  *    (16-bit takes the high byte, except 16-bit gray which Pillow opens as
  *    mode "I" and clamps to 255 on convert; palette entries missing from
@@ -132,27 +132,35 @@ static int check_size(unsigned long w, unsigned long h, size_t max_pixels,
 
 /* ---- JPEG ---------------------------------------------------------- */
 
-struct jpeg_fail {
-    struct jpeg_error_mgr pub; /* first member: cinfo->err points here */
+/* Decoder state, owned by jpeg_decode() so that it survives longjmp()
+ * (nothing lives in jpeg_run()'s own frame). */
+struct jpeg_ctx {
+    struct jpeg_error_mgr pub; /* first member: cinfo.err points here */
     jmp_buf jump;
     char msg[JMSG_LENGTH_MAX];
+    struct jpeg_decompress_struct cinfo;
+    unsigned char *pixels;
+    int finishing; /* in jpeg_finish_decompress(): end of data is fine */
 };
 
 static void jpeg_on_error(j_common_ptr cinfo)
 {
-    struct jpeg_fail *fail = (struct jpeg_fail *)cinfo->err;
+    struct jpeg_ctx *c = (struct jpeg_ctx *)cinfo->err;
 
-    cinfo->err->format_message(cinfo, fail->msg);
-    longjmp(fail->jump, 1);
+    cinfo->err->format_message(cinfo, c->msg);
+    longjmp(c->jump, 1);
 }
 
 /* Pillow silences libjpeg and detects truncation by suspension; with an
  * in-memory source truncation is the JWRN_JPEG_EOF warning (libjpeg would
- * go on with a gray-filled image), so that one is fatal. Other warnings
- * (corrupt but decodable data) are ignored, as in Pillow. */
+ * go on with a gray-filled image), so that one is fatal while scanlines
+ * are decoded. Other warnings (corrupt but decodable data) are ignored,
+ * as in Pillow. */
 static void jpeg_on_message(j_common_ptr cinfo, int level)
 {
-    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF)
+    struct jpeg_ctx *c = (struct jpeg_ctx *)cinfo->err;
+
+    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF && !c->finishing)
         jpeg_on_error(cinfo);
 }
 
@@ -182,106 +190,122 @@ static void jpeg_row_to_rgb(const unsigned char *in, unsigned char *out,
     }
 }
 
+static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
+                    size_t size, size_t max_pixels, char *err, size_t errlen)
+{
+    struct jpeg_decompress_struct *ci = &c->cinfo;
+    JSAMPARRAY row;
+    size_t used, fed;
+    int n, w, h, y;
+
+    if (setjmp(c->jump)) {
+        lowercase(c->msg);
+        set_err(err, errlen, "invalid jpeg: %s", c->msg);
+        return -1;
+    }
+    jpeg_create_decompress(ci);
+    jpeg_mem_src(ci, data, (unsigned long)size);
+    while (jpeg_read_header(ci, FALSE) == JPEG_HEADER_TABLES_ONLY)
+        ; /* as Pillow: skip tables-only datastreams */
+
+    n = ci->num_components;
+    if (n == 1) {
+        ci->out_color_space = JCS_GRAYSCALE;
+    } else if (n == 3) {
+        ci->out_color_space = JCS_RGB;
+    } else if (n == 4) {
+        ci->out_color_space = JCS_CMYK; /* from CMYK or YCCK */
+    } else {
+        set_err(err, errlen, "unsupported jpeg with %d components", n);
+        return -1;
+    }
+    ci->dct_method = JDCT_ISLOW;
+    ci->do_fancy_upsampling = TRUE;
+    ci->scale_num = ci->scale_denom = 1;
+    if (check_size(ci->image_width, ci->image_height, max_pixels, err,
+                   errlen))
+        return -1;
+
+    jpeg_start_decompress(ci);
+    w = (int)ci->output_width;
+    h = (int)ci->output_height;
+    if (ci->output_components != n || w != (int)ci->image_width ||
+        h != (int)ci->image_height) {
+        set_err(err, errlen, "unexpected jpeg decoder output");
+        return -1;
+    }
+    if (!(c->pixels = malloc((size_t)w * h * 3))) {
+        set_err(err, errlen, "out of memory decoding %dx%d jpeg", w, h);
+        return -1;
+    }
+    row = ci->mem->alloc_sarray((j_common_ptr)ci, JPOOL_IMAGE,
+                                (JDIMENSION)w * n, 1);
+    for (y = 0; y < h; y++) {
+        if (jpeg_read_scanlines(ci, row, 1) != 1) {
+            set_err(err, errlen, "invalid jpeg: decoder stalled");
+            return -1;
+        }
+        jpeg_row_to_rgb(row[0], c->pixels + (size_t)y * w * 3, w, n);
+    }
+    /* Pillow then finishes on the data fed so far (whole 64 KiB blocks
+     * from the start): a bad marker there fails, running out does not. */
+    used = size - ci->src->bytes_in_buffer;
+    fed = (used / 65536 + (used % 65536 != 0)) * 65536;
+    if (fed < size)
+        ci->src->bytes_in_buffer = fed - used;
+    c->finishing = 1;
+    jpeg_finish_decompress(ci);
+    return 0;
+}
+
 static int jpeg_decode(const unsigned char *data, size_t size,
                        size_t max_pixels, struct dn_image *img, char *err,
                        size_t errlen)
 {
-    struct jpeg_decompress_struct cinfo;
-    struct jpeg_fail fail;
-    unsigned char *volatile pixels = NULL;
-    JSAMPARRAY row;
-    int n, w, h, y;
+    struct jpeg_ctx c;
 
-    memset(&cinfo, 0, sizeof cinfo);
-    cinfo.err = jpeg_std_error(&fail.pub);
-    fail.pub.error_exit = jpeg_on_error;
-    fail.pub.emit_message = jpeg_on_message;
-    if (setjmp(fail.jump)) {
-        lowercase(fail.msg);
-        set_err(err, errlen, "invalid jpeg: %s", fail.msg);
+    memset(&c, 0, sizeof c);
+    c.cinfo.err = jpeg_std_error(&c.pub);
+    c.pub.error_exit = jpeg_on_error;
+    c.pub.emit_message = jpeg_on_message;
+    if (jpeg_run(&c, data, size, max_pixels, err, errlen))
         goto fail;
-    }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    while (jpeg_read_header(&cinfo, FALSE) == JPEG_HEADER_TABLES_ONLY)
-        ; /* as Pillow: skip tables-only datastreams */
-
-    n = cinfo.num_components;
-    if (n == 1) {
-        cinfo.out_color_space = JCS_GRAYSCALE;
-    } else if (n == 3) {
-        cinfo.out_color_space = JCS_RGB;
-    } else if (n == 4) {
-        cinfo.out_color_space = JCS_CMYK; /* from CMYK or YCCK */
-    } else {
-        set_err(err, errlen, "unsupported jpeg with %d components", n);
-        goto fail;
-    }
-    cinfo.dct_method = JDCT_ISLOW;
-    cinfo.do_fancy_upsampling = TRUE;
-    cinfo.scale_num = cinfo.scale_denom = 1;
-    if (check_size(cinfo.image_width, cinfo.image_height, max_pixels, err,
-                   errlen))
-        goto fail;
-
-    jpeg_start_decompress(&cinfo);
-    w = (int)cinfo.output_width;
-    h = (int)cinfo.output_height;
-    if (cinfo.output_components != n || w != (int)cinfo.image_width ||
-        h != (int)cinfo.image_height) {
-        set_err(err, errlen, "unexpected jpeg decoder output");
-        goto fail;
-    }
-    if (!(pixels = malloc((size_t)w * h * 3))) {
-        set_err(err, errlen, "out of memory decoding %dx%d jpeg", w, h);
-        goto fail;
-    }
-    row = cinfo.mem->alloc_sarray((j_common_ptr)&cinfo, JPOOL_IMAGE,
-                                  (JDIMENSION)w * n, 1);
-    for (y = 0; y < h; y++) {
-        if (jpeg_read_scanlines(&cinfo, row, 1) != 1) {
-            set_err(err, errlen, "invalid jpeg: decoder stalled");
-            goto fail;
-        }
-        jpeg_row_to_rgb(row[0], pixels + (size_t)y * w * 3, w, n);
-    }
-    /* No jpeg_finish_decompress(): like Pillow, stop once every scanline
-     * is out and ignore whatever follows (even a missing EOI). */
-    jpeg_destroy_decompress(&cinfo);
-    img->width = w;
-    img->height = h;
+    jpeg_destroy_decompress(&c.cinfo);
+    img->width = (int)c.cinfo.image_width;
+    img->height = (int)c.cinfo.image_height;
     img->channels = 3;
-    img->pixels = pixels;
+    img->pixels = c.pixels;
     return 0;
 fail:
-    jpeg_destroy_decompress(&cinfo);
-    free(pixels);
+    jpeg_destroy_decompress(&c.cinfo); /* no-op if never created */
+    free(c.pixels);
     return -1;
 }
 
 /* ---- PNG ----------------------------------------------------------- */
 
-struct png_src {
-    const unsigned char *data;
-    size_t size, pos;
+/* Decoder state, owned by png_decode() so that it survives longjmp(). */
+struct png_ctx {
+    png_structp png;
+    png_infop info;
+    size_t max_pixels;
+    char *err;
+    size_t errlen;
+    int err_set;             /* err already holds the message */
+    png_uint_32 w, h;
+    int depth, ctype, passes;
+    size_t rowbytes;
+    unsigned long rows_left; /* rows libpng has still to decode */
+    unsigned char palette[256 * 3];
+    unsigned char *raw, *pixels;
     char msg[200];
 };
 
-static void png_on_read(png_structp png, png_bytep out, size_t n)
-{
-    struct png_src *src = png_get_io_ptr(png);
-
-    if (n > src->size - src->pos)
-        png_error(png, "unexpected end of data");
-    memcpy(out, src->data + src->pos, n);
-    src->pos += n;
-}
-
 static void png_on_error(png_structp png, png_const_charp msg)
 {
-    struct png_src *src = png_get_error_ptr(png);
+    struct png_ctx *c = png_get_error_ptr(png);
 
-    snprintf(src->msg, sizeof src->msg, "%s", msg);
+    snprintf(c->msg, sizeof c->msg, "%s", msg);
     png_longjmp(png, 1);
 }
 
@@ -289,6 +313,74 @@ static void png_on_warning(png_structp png, png_const_charp msg)
 {
     (void)png; /* ignored, as Pillow does */
     (void)msg;
+}
+
+/* Called once per decoded (sub-image) row, as a user transform that
+ * changes nothing: counts down to the end of the image data. */
+static void png_on_transform(png_structp png, png_row_infop info,
+                             png_bytep row)
+{
+    struct png_ctx *c = png_get_progressive_ptr(png);
+
+    (void)info;
+    (void)row;
+    if (c->rows_left)
+        c->rows_left--;
+}
+
+/* Header done, image data next: check the size, set up the reading. */
+static void png_on_info(png_structp png, png_infop info)
+{
+    struct png_ctx *c = png_get_progressive_ptr(png);
+    png_colorp plte;
+    int pass, nplte, i;
+
+    png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
+    png_get_IHDR(png, info, &c->w, &c->h, &c->depth, &c->ctype, NULL, NULL,
+                 NULL);
+    if (check_size(c->w, c->h, c->max_pixels, c->err, c->errlen)) {
+        c->err_set = 1;
+        png_error(png, "size");
+    }
+    if (c->depth < 8)
+        png_set_packing(png);
+    c->passes = png_set_interlace_handling(png);
+    png_set_read_user_transform_fn(png, png_on_transform);
+    png_read_update_info(png, info);
+    c->rowbytes = png_get_rowbytes(png, info);
+    c->rows_left = c->passes == 1 ? c->h : 0;
+    for (pass = 0; c->passes > 1 && pass < 7; pass++) /* non-empty passes */
+        if (PNG_PASS_COLS(c->w, pass))
+            c->rows_left += PNG_PASS_ROWS(c->h, pass);
+
+    for (i = 0; i < 256 * 3; i++) /* Pillow's palette starts as a ramp */
+        c->palette[i] = (unsigned char)(i / 3);
+    if (c->ctype == PNG_COLOR_TYPE_PALETTE &&
+        png_get_PLTE(png, info, &plte, &nplte)) {
+        for (i = 0; i < nplte && i < 256; i++) {
+            c->palette[3 * i + 0] = plte[i].red;
+            c->palette[3 * i + 1] = plte[i].green;
+            c->palette[3 * i + 2] = plte[i].blue;
+        }
+    }
+    if (c->rowbytes == 0 || c->rowbytes > SIZE_MAX / c->h ||
+        !(c->raw = calloc(c->h, c->rowbytes)) ||
+        !(c->pixels = malloc((size_t)c->w * c->h * 3))) {
+        set_err(c->err, c->errlen, "out of memory decoding %lux%lu png",
+                (unsigned long)c->w, (unsigned long)c->h);
+        c->err_set = 1;
+        png_error(png, "memory");
+    }
+}
+
+static void png_on_row(png_structp png, png_bytep row, png_uint_32 y,
+                       int pass)
+{
+    struct png_ctx *c = png_get_progressive_ptr(png);
+
+    (void)pass;
+    if (row && y < c->h) /* merges interlaced passes, copies others */
+        png_progressive_combine_row(png, c->raw + y * c->rowbytes, row);
 }
 
 /* One unpacked libpng row (sub-byte samples expanded to one byte each,
@@ -331,84 +423,66 @@ static void png_row_to_rgb(const unsigned char *in, unsigned char *out,
     }
 }
 
+/* Pillow parity: chunks before the image data must have valid CRCs,
+ * image data CRCs are not checked, and decoding succeeds once every row
+ * is decoded, whatever follows or is missing (zlib trailer, IEND). The
+ * push reader is used because, like Pillow, it decodes all rows present
+ * in a truncated file. */
+static int png_run(struct png_ctx *c, const unsigned char *data,
+                   size_t size)
+{
+    if (setjmp(png_jmpbuf(c->png)))
+        return c->rows_left == 0 && c->pixels ? 0 : -1;
+    c->rows_left = 1;
+    png_set_crc_action(c->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+    png_set_progressive_read_fn(c->png, c, png_on_info, png_on_row, NULL);
+    /* libpng only reads the buffer despite the non-const prototype */
+    png_process_data(c->png, c->info, (png_bytep)data, size);
+    if (c->rows_left == 0 && c->pixels)
+        return 0;
+    snprintf(c->msg, sizeof c->msg, "unexpected end of data");
+    return -1;
+}
+
 static int png_decode(const unsigned char *data, size_t size,
                       size_t max_pixels, struct dn_image *img, char *err,
                       size_t errlen)
 {
-    struct png_src src = {data, size, 0, ""};
-    png_structp png;
-    png_infop info = NULL;
-    unsigned char *volatile pixels = NULL, *volatile raw = NULL;
-    unsigned char palette[256 * 3];
-    png_colorp plte;
-    png_uint_32 w, h, y;
-    size_t rowbytes;
-    int depth, ctype, interlace, passes, pass, nplte, i;
+    struct png_ctx c;
+    png_uint_32 y;
 
-    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error,
-                                 png_on_warning);
-    if (!png || !(info = png_create_info_struct(png))) {
+    memset(&c, 0, sizeof c);
+    c.max_pixels = max_pixels;
+    c.err = err;
+    c.errlen = errlen;
+    c.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &c, png_on_error,
+                                   png_on_warning);
+    if (!c.png || !(c.info = png_create_info_struct(c.png))) {
         set_err(err, errlen, "out of memory decoding png");
         goto fail;
     }
-    if (setjmp(png_jmpbuf(png))) {
-        lowercase(src.msg);
-        set_err(err, errlen, "invalid png: %s", src.msg);
-        goto fail;
-    }
-    png_set_read_fn(png, &src, png_on_read);
-    png_read_info(png, info);
-    png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
-    if (check_size(w, h, max_pixels, err, errlen))
-        goto fail;
-    if (depth < 8)
-        png_set_packing(png);
-    passes = png_set_interlace_handling(png);
-    png_read_update_info(png, info);
-    rowbytes = png_get_rowbytes(png, info);
-
-    for (i = 0; i < 256 * 3; i++) /* Pillow's palette starts as a ramp */
-        palette[i] = (unsigned char)(i / 3);
-    if (ctype == PNG_COLOR_TYPE_PALETTE &&
-        png_get_PLTE(png, info, &plte, &nplte)) {
-        for (i = 0; i < nplte && i < 256; i++) {
-            palette[3 * i + 0] = plte[i].red;
-            palette[3 * i + 1] = plte[i].green;
-            palette[3 * i + 2] = plte[i].blue;
+    if (png_run(&c, data, size)) {
+        if (!c.err_set) {
+            lowercase(c.msg);
+            set_err(err, errlen, "invalid png: %s", c.msg);
         }
-    }
-
-    /* interlaced images need every row kept between passes */
-    if (rowbytes == 0 || rowbytes > SIZE_MAX / (passes > 1 ? h : 1) ||
-        !(raw = malloc(rowbytes * (passes > 1 ? h : 1))) ||
-        !(pixels = malloc((size_t)w * h * 3))) {
-        set_err(err, errlen, "out of memory decoding %lux%lu png",
-                (unsigned long)w, (unsigned long)h);
         goto fail;
     }
-    for (pass = 0; pass < passes; pass++) {
-        for (y = 0; y < h; y++) {
-            unsigned char *row = raw + (passes > 1 ? y * rowbytes : 0);
-
-            png_read_row(png, row, NULL);
-            if (pass == passes - 1)
-                png_row_to_rgb(row, pixels + (size_t)y * w * 3, (int)w,
-                               ctype, depth, palette);
-        }
-    }
-    /* No png_read_end(): like Pillow, ignore what follows the image data. */
-    png_destroy_read_struct(&png, &info, NULL);
-    free(raw);
-    img->width = (int)w;
-    img->height = (int)h;
+    for (y = 0; y < c.h; y++)
+        png_row_to_rgb(c.raw + y * c.rowbytes, c.pixels + (size_t)y * c.w * 3,
+                       (int)c.w, c.ctype, c.depth, c.palette);
+    png_destroy_read_struct(&c.png, &c.info, NULL);
+    free(c.raw);
+    img->width = (int)c.w;
+    img->height = (int)c.h;
     img->channels = 3;
-    img->pixels = pixels;
+    img->pixels = c.pixels;
     return 0;
 fail:
-    if (png)
-        png_destroy_read_struct(&png, info ? &info : NULL, NULL);
-    free(raw);
-    free(pixels);
+    if (c.png)
+        png_destroy_read_struct(&c.png, c.info ? &c.info : NULL, NULL);
+    free(c.raw);
+    free(c.pixels);
     return -1;
 }
 

@@ -8,10 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef DN_PKGDATADIR
-#define DN_PKGDATADIR "/usr/local/share/densenet"
-#endif
-
 void dn_labels_free(struct dn_labels *l)
 {
     if (!l)
@@ -92,29 +88,7 @@ int dn_labels_read_file(struct dn_labels *l, const char *path)
 
 int dn_labels_imagenet(struct dn_labels *l)
 {
-    char self[PATH_MAX], path[PATH_MAX + 64];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = '\0';
-            const char *rel[] = {"/models/imagenet_classes.txt", "/../models/imagenet_classes.txt",
-                                 "/../share/densenet/imagenet_classes.txt"};
-            for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-                snprintf(path, sizeof path, "%s%s", self, rel[i]);
-                if (access(path, R_OK) == 0)
-                    return dn_labels_read_file(l, path);
-            }
-#ifdef DN_SRCDIR
-            snprintf(path, sizeof path, "%s/models/imagenet_classes.txt", DN_SRCDIR);
-            if (access(path, R_OK) == 0)
-                return dn_labels_read_file(l, path);
-#endif
-        }
-    }
-    snprintf(path, sizeof path, "%s/imagenet_classes.txt", DN_PKGDATADIR);
-    if (access(path, R_OK) == 0)
-        return dn_labels_read_file(l, path);
-    return -1;
+    char path[PATH_MAX + 64];
+    dn_find_data_file("imagenet_classes.txt", path, sizeof path);
+    return access(path, R_OK) == 0 ? dn_labels_read_file(l, path) : -1;
 }

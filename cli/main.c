@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "config.h"
 
+#include <getopt.h>
 #include <string.h>
 
 struct command {
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     dn_diag_install();
+    opterr = 0; /* subcommands report option errors themselves */
     if (argc < 2)
         return dn_usage_error(NULL, "no command given");
     const char *cmd = argv[1];

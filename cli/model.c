@@ -22,14 +22,8 @@ struct dn_graph *dn_cli_load_model(const char *path)
     return st == DN_OK ? g : NULL;
 }
 
-/* Looks beside the running binary first (build tree: BIN/models/, or
- * BIN/../models when run from a libtool wrapper dir), then the install dir. */
-const char *dn_default_model_path(void)
+const char *dn_find_data_file(const char *name, char *path, size_t size)
 {
-    static char path[PATH_MAX + 64];
-    const char *env = getenv("DENSENET_MODEL");
-    if (env && *env)
-        return env;
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) {
@@ -37,23 +31,31 @@ const char *dn_default_model_path(void)
         char *slash = strrchr(self, '/');
         if (slash) {
             *slash = '\0';
-            const char *rel[] = {"/models/densenet-fmnist.onnx", "/../models/densenet-fmnist.onnx",
-                                 "/../share/densenet/densenet-fmnist.onnx"};
+            const char *rel[] = {"/models/", "/../models/", "/../share/densenet/"};
             for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-                snprintf(path, sizeof path, "%s%s", self, rel[i]);
+                snprintf(path, size, "%s%s%s", self, rel[i], name);
                 if (access(path, R_OK) == 0)
                     return path;
             }
-            /* VPATH builds: the source tree recorded at configure time */
-#ifdef DN_SRCDIR
-            snprintf(path, sizeof path, "%s/models/densenet-fmnist.onnx", DN_SRCDIR);
-            if (access(path, R_OK) == 0)
-                return path;
-#endif
         }
     }
-    snprintf(path, sizeof path, "%s/densenet-fmnist.onnx", DN_PKGDATADIR);
+#ifdef DN_SRCDIR
+    /* VPATH builds: the source tree recorded at configure time */
+    snprintf(path, size, "%s/models/%s", DN_SRCDIR, name);
+    if (access(path, R_OK) == 0)
+        return path;
+#endif
+    snprintf(path, size, "%s/%s", DN_PKGDATADIR, name);
     return path;
+}
+
+const char *dn_default_model_path(void)
+{
+    static char path[PATH_MAX + 64];
+    const char *env = getenv("DENSENET_MODEL");
+    if (env && *env)
+        return env;
+    return dn_find_data_file("densenet-fmnist.onnx", path, sizeof path);
 }
 
 int dn_parse_int(const char *text, long long lo, long long hi, long long *out)

@@ -25,9 +25,12 @@ Usage:
     /usr/bin/python3 models/eval_fmnist_torch.py [models/densenet-fmnist.onnx]
            [--engine module|graph|both] [--limit N]
 """
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no OpenMP spin-waiting on a shared CPU
+
 import argparse
 import json
-import os
 import re
 import sys
 

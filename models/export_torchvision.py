@@ -19,8 +19,11 @@ and category list under the densenet.* keys the C tool reads:
 densenet.labels (joined with "\\n"), densenet.resize, densenet.crop, densenet.mean,
 densenet.std (comma separated per channel), densenet.gray ("0"), densenet.dataset.
 """
-import argparse
 import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no OpenMP spin-waiting on a shared CPU
+
+import argparse
 import sys
 
 import torch

@@ -19,11 +19,16 @@ Usage:
     /usr/bin/python3 models/train_fmnist.py -o models/densenet-fmnist.onnx
     /usr/bin/python3 models/train_fmnist.py --benchmark 50   # time 50 steps only
 """
+import os
+
+# Passive OpenMP waiting: with the default spin-waiting, two torch threads on a CPU
+# shared with other jobs slowed down 5-7x (measured).  Must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import argparse
 import gzip
 import json
 import math
-import os
 import random
 import sys
 import time

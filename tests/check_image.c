@@ -75,6 +75,9 @@ static const struct {
     {"rgb16.png", {RGB8}},                           /* high byte */
     {"rgba8.png", {RGB8}},                           /* no compositing */
     {"rgba16.png", {RGB8}},
+    /* like Pillow, nothing after the last row is needed or checked */
+    {"rgb8_noiend.png", {RGB8}},                     /* no IEND */
+    {"rgb8_badcrc.png", {RGB8}},                     /* bad IDAT CRC */
     /* PLTE red, dark green, blue, (10,20,30); indices 0 1 2 / 3 2 1 */
     {"pal8_trns.png", {255, 0, 0, 0, 128, 0, 0, 0, 255,
                        10, 20, 30, 0, 0, 255, 0, 128, 0}},
@@ -132,7 +135,8 @@ static const struct {
     {"truncated.jpg", "invalid jpeg: premature end of jpeg file"},
     {"noeoi.jpg", "invalid jpeg: premature end of jpeg file"},
     {"corrupt.png", "invalid png: "},
-    {"truncated.png", "invalid png: "},
+    {"truncated.png", "invalid png: unexpected end of data"},
+    {"badcrc_text.png", "invalid png: text: crc error"}, /* pre-IDAT CRC */
 };
 
 START_TEST(test_decode_corrupt)

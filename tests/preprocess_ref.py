@@ -2,18 +2,18 @@
 """tests/preprocess_ref.py - compare `densenet preprocess` with torchvision.
 
 Usage: preprocess_ref.py [--resize N] [--crop C] [--mean M] [--std S]
-                         [--gray G] [--keep DIR] DENSENET [IMAGE ...]
+                         [--gray] [--keep DIR] DENSENET [IMAGE ...]
 
 For every image runs `DENSENET preprocess IMAGE -o OUT.npy [options]` and
 compares OUT.npy (float32, shape (1, C, H, W)) with
 Compose([Resize, CenterCrop, ToTensor(), Normalize]) on
 PIL.Image.open(IMAGE).convert("RGB" or "L"). Options are forwarded to
-densenet as --key value and mirrored in the reference (default: ImageNet
+densenet as they are and mirrored in the reference (default: ImageNet
 preset). Without images, uses matplotlib's grace_hopper.jpg, every PNG and
 JPEG of scikit-image's data folder, the fixtures next to this script and
-variants generated into a temporary dir (16-bit, palette, gray+alpha,
-interlaced, CMYK/gray/progressive JPEG, upscaled). Images Pillow cannot
-load must make densenet fail too.
+variants generated into a temporary dir, or DIR with --keep (16-bit,
+palette, gray+alpha, interlaced, CMYK/gray/progressive JPEG, upscaled).
+Images Pillow cannot load must make densenet fail too.
 Prints max and mean abs diff per image; exits 1 if any max > 0.02 or
 mean > 0.002 (or an expected failure succeeded), 77 if torch, torchvision
 or PIL are missing. Owned by the preprocessing code (cli/preprocess.c).
@@ -36,7 +36,7 @@ except ImportError as e:
     sys.exit(77)
 
 MAX_TOL, MEAN_TOL = 0.02, 0.002
-OPTION_KEYS = ("resize", "crop", "mean", "std", "gray")
+OPTION_KEYS = ("resize", "crop", "mean", "std")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4),
@@ -137,7 +137,7 @@ def make_variants(src, d):
 
 
 def default_images(tmpdir):
-    images, bad = [], []
+    images = []
     for path in ("/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",):
         if os.path.exists(path):
             images.append(path)
@@ -158,7 +158,7 @@ def default_images(tmpdir):
                  images[0] if images else None)
     if photo:
         images += make_variants(photo, tmpdir)
-    return images, bad
+    return images
 
 
 def parse_opts(opts):
@@ -174,7 +174,7 @@ def parse_opts(opts):
             vals = [float(x) for x in v.split(",")]
             r[k] = vals * 3 if len(vals) == 1 else vals
         elif k == "gray":
-            r[k] = v in ("1", "true")
+            r[k] = True
     return r
 
 
@@ -198,6 +198,9 @@ def main(argv):
         if a.startswith("--") and a[2:] in OPTION_KEYS and i + 1 < len(argv):
             opts[a[2:]] = argv[i + 1]
             i += 2
+        elif a == "--gray":
+            opts["gray"] = None
+            i += 1
         elif a == "--keep" and i + 1 < len(argv):
             keep = argv[i + 1]
             i += 2
@@ -210,13 +213,14 @@ def main(argv):
     densenet, images = args[0], args[1:]
     warnings.filterwarnings("ignore")
     o = parse_opts(opts)
-    extra = [x for k, v in opts.items() for x in ("--" + k, v)]
+    extra = [x for k, v in opts.items()
+             for x in (("--" + k,) if v is None else ("--" + k, v))]
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         gen = keep or tmp
         os.makedirs(gen, exist_ok=True)
         if not images:
-            images, _ = default_images(gen)
+            images = default_images(gen)
         for n, path in enumerate(images):
             name = os.path.basename(path)
             try:

@@ -20,7 +20,6 @@ DenseNet-121 with dynamic batch/height/width axes run at 4x3x160x160.
 Exit: 0 pass, 1 fail, 77 torch/torchvision/onnx missing (99 if $CI is set),
 99 hard error (binary missing, export failed, unexpected export contents).
 """
-import io
 import json
 import os
 import subprocess
