@@ -11,6 +11,7 @@
  * The session owns the clone, the arena and the folded constants.
  */
 #include "graph.h"
+#include "passes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,13 @@ static enum dn_status infer(struct dn_session *s)
     return DN_OK;
 }
 
+static int root_of(const struct dn_graph *g, int v)
+{
+    while (g->values[v].alias_of >= 0)
+        v = g->values[v].alias_of;
+    return v;
+}
+
 /* Greedy placement: biggest first, each at the lowest offset that does not
  * collide with an already placed value whose lifetime overlaps. */
 static enum dn_status plan_memory(struct dn_session *s)
@@ -170,8 +178,17 @@ static enum dn_status plan_memory(struct dn_session *s)
     }
     for (int i = 0; i < g->n_outputs; i++)
         last[g->outputs[i]] = s->n_order;
+    /* a view keeps the buffer it lives in alive: fold lifetimes into roots */
+    for (int v = 0; v < nv; v++) {
+        int r = root_of(g, v);
+        if (r == v || last[v] < -1)
+            continue;
+        first[r] = first[v] < first[r] ? first[v] : first[r];
+        last[r] = last[v] > last[r] ? last[v] : last[r];
+    }
     for (int v = 0; v < nv; v++)
-        if (g->values[v].kind != DN_VALUE_CONST && last[v] >= -1 && first[v] <= last[v])
+        if (g->values[v].kind != DN_VALUE_CONST && g->values[v].alias_of < 0 && last[v] >= -1 &&
+            first[v] <= last[v])
             ids[n_ids++] = v;
     /* sort by size, descending (insertion sort: a few thousand values) */
     for (int i = 1; i < n_ids; i++) {
@@ -219,6 +236,18 @@ static enum dn_status plan_memory(struct dn_session *s)
     }
     for (int i = 0; i < n_placed; i++)
         g->values[placed[i]].data = s->arena + g->values[placed[i]].offset;
+    for (int v = 0; v < nv; v++) {
+        struct dn_value *val = &g->values[v];
+        int r = root_of(g, v);
+        if (r == v || g->values[r].offset < 0)
+            continue;
+        /* a channel slice of an NCHW buffer; contiguous only at batch 1 or channel 0 */
+        int64_t inner = 1;
+        for (int k = 2; k < val->shape.ndim; k++)
+            inner *= val->shape.d[k];
+        val->offset = g->values[r].offset + val->alias_channel * inner * (int64_t)dn_dtype_size(val->dtype);
+        val->data = s->arena + val->offset;
+    }
 fail:
     free(first);
     free(last);
@@ -276,6 +305,10 @@ enum dn_status dn_session_init(struct dn_session **out, const struct dn_graph *s
     st = infer(s);
     if (st != DN_OK)
         goto fail;
+    dn_pass_remove_copies(g);
+    dn_pass_alias_reshapes(g);
+    s->n_order = 0;
+    s->total_macs = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         if (g->nodes[i].dead)
             continue;
