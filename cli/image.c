@@ -31,10 +31,7 @@
 #include <jerror.h>
 #include <png.h>
 
-#ifdef __GNUC__
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void dn_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -64,17 +61,17 @@ int dn_file_read_all(const char *path, unsigned char **data, size_t *size,
     if (size)
         *size = 0;
     if (!path || !data || !size) {
-        set_err(err, errlen, "missing path or output buffer");
+        dn_set_err(err, errlen, "missing path or output buffer");
         return -1;
     }
     is_stdin = strcmp(path, "-") == 0;
     f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        dn_set_err(err, errlen, "%s", strerror(errno)); /* the caller names the file */
         goto fail;
     }
     if (!(buf = malloc(cap))) {
-        set_err(err, errlen, "out of memory reading %s", path);
+        dn_set_err(err, errlen, "out of memory reading the file");
         goto fail;
     }
     while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
@@ -82,14 +79,14 @@ int dn_file_read_all(const char *path, unsigned char **data, size_t *size,
         if (len < cap)
             continue;
         if (cap > SIZE_MAX / 2 || !(tmp = realloc(buf, cap * 2))) {
-            set_err(err, errlen, "out of memory reading %s", path);
+            dn_set_err(err, errlen, "out of memory reading the file");
             goto fail;
         }
         buf = tmp;
         cap *= 2;
     }
     if (ferror(f)) {
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        dn_set_err(err, errlen, "read error: %s", strerror(errno));
         goto fail;
     }
     if (!is_stdin)
@@ -119,11 +116,11 @@ static int check_size(unsigned long w, unsigned long h, size_t max_pixels,
 {
     if (w == 0 || h == 0 || w > INT_MAX || h > INT_MAX ||
         (size_t)w > SIZE_MAX / 3 / h) {
-        set_err(err, errlen, "unsupported image size %lux%lu", w, h);
+        dn_set_err(err, errlen, "unsupported image size %lux%lu", w, h);
         return -1;
     }
     if (max_pixels && (size_t)w * h > max_pixels) {
-        set_err(err, errlen, "image too large: %lux%lu exceeds %zu pixels",
+        dn_set_err(err, errlen, "image too large: %lux%lu exceeds %zu pixels",
                 w, h, max_pixels);
         return -1;
     }
@@ -200,7 +197,7 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
 
     if (setjmp(c->jump)) {
         lowercase(c->msg);
-        set_err(err, errlen, "invalid jpeg: %s", c->msg);
+        dn_set_err(err, errlen, "invalid jpeg: %s", c->msg);
         return -1;
     }
     jpeg_create_decompress(ci);
@@ -216,7 +213,7 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
     } else if (n == 4) {
         ci->out_color_space = JCS_CMYK; /* from CMYK or YCCK */
     } else {
-        set_err(err, errlen, "unsupported jpeg with %d components", n);
+        dn_set_err(err, errlen, "unsupported jpeg with %d components", n);
         return -1;
     }
     ci->dct_method = JDCT_ISLOW;
@@ -231,18 +228,18 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
     h = (int)ci->output_height;
     if (ci->output_components != n || w != (int)ci->image_width ||
         h != (int)ci->image_height) {
-        set_err(err, errlen, "unexpected jpeg decoder output");
+        dn_set_err(err, errlen, "unexpected jpeg decoder output");
         return -1;
     }
     if (!(c->pixels = malloc((size_t)w * h * 3))) {
-        set_err(err, errlen, "out of memory decoding %dx%d jpeg", w, h);
+        dn_set_err(err, errlen, "out of memory decoding %dx%d jpeg", w, h);
         return -1;
     }
     row = ci->mem->alloc_sarray((j_common_ptr)ci, JPOOL_IMAGE,
                                 (JDIMENSION)w * n, 1);
     for (y = 0; y < h; y++) {
         if (jpeg_read_scanlines(ci, row, 1) != 1) {
-            set_err(err, errlen, "invalid jpeg: decoder stalled");
+            dn_set_err(err, errlen, "invalid jpeg: decoder stalled");
             return -1;
         }
         jpeg_row_to_rgb(row[0], c->pixels + (size_t)y * w * 3, w, n);
@@ -366,7 +363,7 @@ static void png_on_info(png_structp png, png_infop info)
     if (c->rowbytes == 0 || c->rowbytes > SIZE_MAX / c->h ||
         !(c->raw = calloc(c->h, c->rowbytes)) ||
         !(c->pixels = malloc((size_t)c->w * c->h * 3))) {
-        set_err(c->err, c->errlen, "out of memory decoding %lux%lu png",
+        dn_set_err(c->err, c->errlen, "out of memory decoding %lux%lu png",
                 (unsigned long)c->w, (unsigned long)c->h);
         c->err_set = 1;
         png_error(png, "memory");
@@ -458,13 +455,13 @@ static int png_decode(const unsigned char *data, size_t size,
     c.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &c, png_on_error,
                                    png_on_warning);
     if (!c.png || !(c.info = png_create_info_struct(c.png))) {
-        set_err(err, errlen, "out of memory decoding png");
+        dn_set_err(err, errlen, "out of memory decoding png");
         goto fail;
     }
     if (png_run(&c, data, size)) {
         if (!c.err_set) {
             lowercase(c.msg);
-            set_err(err, errlen, "invalid png: %s", c.msg);
+            dn_set_err(err, errlen, "invalid png: %s", c.msg);
         }
         goto fail;
     }
@@ -493,18 +490,18 @@ int dn_image_decode(const unsigned char *data, size_t size, size_t max_pixels,
                                                '\r', '\n', 0x1a, '\n'};
 
     if (!img) {
-        set_err(err, errlen, "missing image output");
+        dn_set_err(err, errlen, "missing image output");
         return -1;
     }
     memset(img, 0, sizeof *img);
     if (!data || size == 0) {
-        set_err(err, errlen, "empty image data");
+        dn_set_err(err, errlen, "empty image data");
         return -1;
     }
     if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         return jpeg_decode(data, size, max_pixels, img, err, errlen);
     if (size >= 8 && memcmp(data, png_magic, 8) == 0)
         return png_decode(data, size, max_pixels, img, err, errlen);
-    set_err(err, errlen, "unrecognized image format (expected jpeg or png)");
+    dn_set_err(err, errlen, "unrecognized image format (expected jpeg or png)");
     return -1;
 }

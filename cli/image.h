@@ -19,6 +19,9 @@ struct dn_image {
     unsigned char *pixels; /* row-major, interleaved, 8-bit */
 };
 
+/* Formats a message into a caller's error buffer (NULL or size 0: no-op). */
+void dn_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Read a whole file into memory; path "-" means stdin.
  * Caller frees *data with free(). */
 int dn_file_read_all(const char *path, unsigned char **data, size_t *size,

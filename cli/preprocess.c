@@ -28,19 +28,6 @@
 
 #define PRECISION_BITS (32 - 8 - 2) /* as Pillow's Resample.c */
 
-#ifdef __GNUC__
-__attribute__((format(printf, 3, 4)))
-#endif
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void dn_preprocess_opts_default(struct dn_preprocess_opts *o)
 {
@@ -129,14 +116,14 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
     int a, b, i;
 
     if (!o || !key || !value) {
-        set_err(err, errlen, "missing preprocessing option or value");
+        dn_set_err(err, errlen, "missing preprocessing option or value");
         return -1;
     }
     if (strcmp(key, "resize") == 0) {
         if (strcmp(value, "none") == 0) {
             a = 0;
         } else if (parse_size(value, &a, &end) || *end) {
-            set_err(err, errlen, "invalid resize '%s': expected an integer "
+            dn_set_err(err, errlen, "invalid resize '%s': expected an integer "
                     "in 1..%d or none", value, DN_PREPROCESS_MAX_SIZE);
             return -1;
         }
@@ -145,7 +132,7 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
         if (strcmp(value, "none") == 0) {
             a = b = 0;
         } else if (parse_crop(value, &a, &b)) {
-            set_err(err, errlen, "invalid crop '%s': expected N or HxW with "
+            dn_set_err(err, errlen, "invalid crop '%s': expected N or HxW with "
                     "integers in 1..%d, or none", value,
                     DN_PREPROCESS_MAX_SIZE);
             return -1;
@@ -156,13 +143,13 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
         int is_std = key[0] == 's';
 
         if (parse_triple(value, v)) {
-            set_err(err, errlen, "invalid %s '%s': expected one or three "
+            dn_set_err(err, errlen, "invalid %s '%s': expected one or three "
                     "comma-separated numbers", key, value);
             return -1;
         }
         for (i = 0; is_std && i < 3; i++) {
             if (v[i] == 0.0f) {
-                set_err(err, errlen, "invalid std '%s': must not be zero",
+                dn_set_err(err, errlen, "invalid std '%s': must not be zero",
                         value);
                 return -1;
             }
@@ -174,12 +161,12 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
         } else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0) {
             o->gray = 0;
         } else {
-            set_err(err, errlen, "invalid gray '%s': expected 0, 1, true or "
+            dn_set_err(err, errlen, "invalid gray '%s': expected 0, 1, true or "
                     "false", value);
             return -1;
         }
     } else {
-        set_err(err, errlen, "unknown preprocessing option '%s'", key);
+        dn_set_err(err, errlen, "unknown preprocessing option '%s'", key);
         return -1;
     }
     return 0;
@@ -359,12 +346,12 @@ int dn_preprocess_run(const struct dn_image *img,
 
     if (!img || !o || !out || !img->pixels || img->width < 1 ||
         img->height < 1 || (img->channels != 1 && img->channels != 3)) {
-        set_err(err, errlen, "invalid image or preprocessing arguments");
+        dn_set_err(err, errlen, "invalid image or preprocessing arguments");
         return -1;
     }
     for (c = 0; c < (o->gray ? 1 : 3); c++) {
         if (o->std[c] == 0.0f) {
-            set_err(err, errlen, "std must not be zero");
+            dn_set_err(err, errlen, "std must not be zero");
             return -1;
         }
     }
@@ -372,7 +359,7 @@ int dn_preprocess_run(const struct dn_image *img,
     h = img->height;
     nc = o->gray ? 1 : 3;
     if (resized_dims(o, w, h, &rw, &rh)) {
-        set_err(err, errlen, "resized image too large for %dx%d input", w, h);
+        dn_set_err(err, errlen, "resized image too large for %dx%d input", w, h);
         return -1;
     }
     src = img->pixels;
@@ -468,7 +455,7 @@ int dn_preprocess_run(const struct dn_image *img,
     ret = 0;
 fail: /* past the argument checks only allocations can fail */
     if (ret)
-        set_err(err, errlen, "out of memory preprocessing %dx%d image", w, h);
+        dn_set_err(err, errlen, "out of memory preprocessing %dx%d image", w, h);
     coeffs_free(&ch);
     coeffs_free(&cv);
     if (res != tmp)

@@ -8,6 +8,7 @@
  * Resample.c (and agree with Image.resize). Owned with cli/image.c.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,8 +197,8 @@ START_TEST(test_file_read_missing)
     ck_assert_int_eq(dn_file_read_all(fixture("missing.png"), &data, &size,
                                       err, sizeof err), -1);
     ck_assert_ptr_null(data);
-    ck_assert_msg(strstr(err, "cannot open ") == err &&
-                  strstr(err, "missing.png"), "message '%s'", err);
+    /* the caller prefixes the file name; the message is the reason alone */
+    ck_assert_msg(strcmp(err, strerror(ENOENT)) == 0, "message '%s'", err);
     dn_image_free(NULL);
 }
 END_TEST
