@@ -51,11 +51,30 @@ static int64_t node_macs(const struct dn_graph *g, const struct dn_node *n)
     }
 }
 
+/* 1 if a tensor of this shape would exceed 2^37 elements (512 GiB of floats),
+ * checked without overflowing: absurd shapes must fail, not wrap around. */
+static int too_large(const struct dn_shape *s)
+{
+    const int64_t limit = (int64_t)1 << 37;
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++) {
+        if (s->d[i] < 0)
+            return 1;
+        if (s->d[i] == 0)
+            return 0;
+        if (s->d[i] > limit / n)
+            return 1;
+        n *= s->d[i];
+    }
+    return 0;
+}
+
 static enum dn_status check_input_shape(const struct dn_value *v, const struct dn_shape *given)
 {
     const struct dn_shape *decl = &v->shape;
     char b1[96], b2[96];
     int ok = decl->ndim == given->ndim;
+    ok = ok && !too_large(given);
     for (int i = 0; ok && i < given->ndim; i++) {
         if (given->d[i] < 1)
             ok = 0;
@@ -97,14 +116,13 @@ static enum dn_status infer(struct dn_session *s)
         enum dn_status st = info->shape(n, s->vin, s->vout);
         if (st != DN_OK)
             return st;
-        for (int j = 0; j < n->n_out; j++) {
-            int64_t numel = dn_shape_numel(&s->vout[j]->shape);
-            if (numel < 0 || numel > ((int64_t)1 << 40) / 8) {
-                dn_log("%s: output of %lld elements is too large",
-                       dn_node_label(n, i, label, sizeof label), (long long)numel);
+        for (int j = 0; j < n->n_out; j++)
+            if (too_large(&s->vout[j]->shape)) {
+                char b[96];
+                dn_log("%s: output %s is too large", dn_node_label(n, i, label, sizeof label),
+                       dn_shape_str(&s->vout[j]->shape, b, sizeof b));
                 return DN_ERR_SHAPE;
             }
-        }
         if (!all_const && n->op != DN_OP_SHAPE)
             continue;
         /* fold: evaluate now, the outputs become constants */
