@@ -27,6 +27,9 @@ except ImportError as e:  # pragma: no cover
     print("classify_ref: SKIP: %s" % e)
     sys.exit(99 if os.environ.get("CI") else 77)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torchvision_ref import build  # noqa: E402  seeded DenseNet with non-trivial BN
+
 DENSENET = os.environ.get("DENSENET", "./densenet")
 
 
@@ -47,21 +50,6 @@ def photos():
     return found
 
 
-def build_model(seed):
-    torch.manual_seed(seed)
-    net = torchvision.models.densenet121(weights=None)
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                n = m.num_features
-                m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
-    return net.eval()
-
-
 def main():
     imgs = photos()
     if len(imgs) < 4:
@@ -69,7 +57,7 @@ def main():
               "and python3-skimage)")
         return 99
     torch.set_num_threads(2)
-    net = build_model(20261128)
+    net = build("densenet121", 20261128)
     preset = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(),
                         T.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
     with tempfile.TemporaryDirectory() as tmp:
