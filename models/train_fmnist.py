@@ -166,10 +166,12 @@ def main():
                                                            "densenet-fmnist.onnx"))
     ap.add_argument("--data-dir", default=DATA_DIR)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=0.1)
-    ap.add_argument("--weight-decay", type=float, default=5e-4)
+    ap.add_argument("--epochs", type=int, default=18)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=0.05)
+    ap.add_argument("--weight-decay", type=float, default=5e-4, help="for conv and linear weights")
+    ap.add_argument("--bn-weight-decay", type=float, default=0.0,
+                    help="for BatchNorm weights/biases and the classifier bias")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--warmup-epochs", type=float, default=1.0)
     ap.add_argument("--growth-rate", type=int, default=12)
@@ -177,7 +179,7 @@ def main():
     ap.add_argument("--init-features", type=int, default=24)
     ap.add_argument("--bn-size", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--eval-every", type=int, default=1, help="evaluate on the test set every N epochs")
+    ap.add_argument("--eval-every", type=int, default=3, help="evaluate on the test set every N epochs")
     ap.add_argument("--benchmark", type=int, default=0, help="only time N training steps and exit")
     ap.add_argument("--record", default="", help="write a training record (.txt) here")
     ap.add_argument("--save-state", default="", help="also save the PyTorch state_dict here")
@@ -197,8 +199,11 @@ def main():
     log("model: DenseNet growth=%d blocks=%s init=%d bn_size=%d params=%d" % (
         args.growth_rate, blocks, args.init_features, args.bn_size, nparams))
 
-    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
-                          weight_decay=args.weight_decay)
+    decay = [p for p in model.parameters() if p.dim() > 1]
+    no_decay = [p for p in model.parameters() if p.dim() <= 1]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay},
+                           {"params": no_decay, "weight_decay": args.bn_weight_decay}],
+                          lr=args.lr, momentum=0.9, nesterov=True)
     steps_per_epoch = len(ytr) // args.batch_size  # drop last partial batch
     total_steps = steps_per_epoch * args.epochs
     warmup = int(args.warmup_epochs * steps_per_epoch)
@@ -276,10 +281,11 @@ def main():
                         args.init_features, nparams))
             f.write("data: Debian dataset-fashion-mnist, 60000 train / 10000 test; x/255, "
                     "(x-%.4f)/%.4f; aug: random hflip + random crop 28 with 2px zero padding\n" % (MEAN, STD))
-            f.write("optimizer: SGD nesterov momentum 0.9, lr %g, weight decay %g, batch %d, "
-                    "%g warmup epoch(s) then per-step cosine to 0, label smoothing %g\n" % (
-                        args.lr, args.weight_decay, args.batch_size, args.warmup_epochs,
-                        args.label_smoothing))
+            f.write("optimizer: SGD nesterov momentum 0.9, lr %g, weight decay %g on conv/linear weights "
+                    "(%g on BN params and biases), batch %d, %g warmup epoch(s) then per-step cosine to 0, "
+                    "label smoothing %g\n" % (
+                        args.lr, args.weight_decay, args.bn_weight_decay, args.batch_size,
+                        args.warmup_epochs, args.label_smoothing))
             f.write("seed: %d\nepochs: %d\n" % (args.seed, args.epochs))
             f.write("training time: %.1f min (%.1f s/epoch incl. per-epoch test eval)\n" % (
                 total / 60, total / args.epochs))
