@@ -90,6 +90,22 @@ static enum dn_status check_input_shape(const struct dn_value *v, const struct d
     return DN_OK;
 }
 
+/* Points s->tin/tout at the node's values; omitted optional inputs (and the
+ * slots past n_in) become empty tensors with NULL data. */
+static void bind_tensors(struct dn_session *s, const struct dn_node *n)
+{
+    const struct dn_graph *g = s->g;
+    for (int j = 0; j < s->max_io; j++) {
+        const struct dn_value *v = j < n->n_in && n->in[j] >= 0 ? &g->values[n->in[j]] : NULL;
+        s->tin[j] = v ? (struct dn_tensor){v->dtype, v->shape, v->data}
+                      : (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
+    }
+    for (int j = 0; j < n->n_out; j++) {
+        const struct dn_value *v = &g->values[n->out[j]];
+        s->tout[j] = (struct dn_tensor){v->dtype, v->shape, v->data};
+    }
+}
+
 /* Shape inference and constant folding over the clone, in order. */
 static enum dn_status infer(struct dn_session *s)
 {
@@ -126,13 +142,6 @@ static enum dn_status infer(struct dn_session *s)
         if (!all_const && n->op != DN_OP_SHAPE)
             continue;
         /* fold: evaluate now, the outputs become constants */
-        for (int j = 0; j < n->n_in; j++) {
-            struct dn_value *v = s->vin[j];
-            s->tin[j] = v ? (struct dn_tensor){v->dtype, v->shape, v->data}
-                          : (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
-        }
-        for (int j = n->n_in; j < s->max_io; j++)
-            s->tin[j] = (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
         for (int j = 0; j < n->n_out; j++) {
             struct dn_value *o = s->vout[j];
             size_t bytes = (size_t)dn_shape_numel(&o->shape) * dn_dtype_size(o->dtype);
@@ -143,8 +152,8 @@ static enum dn_status infer(struct dn_session *s)
             }
             o->borrowed = 0;
             o->kind = DN_VALUE_CONST;
-            s->tout[j] = (struct dn_tensor){o->dtype, o->shape, o->data};
         }
+        bind_tensors(s, n);
         st = info->kernel(n, s->tin, s->tout);
         if (st != DN_OK)
             return st;
@@ -373,17 +382,7 @@ enum dn_status dn_session_run(struct dn_session *s, const float *const *inputs)
     }
     for (int k = 0; k < s->n_order; k++) {
         const struct dn_node *n = &g->nodes[s->order[k]];
-        for (int j = 0; j < n->n_in; j++) {
-            const struct dn_value *v = n->in[j] >= 0 ? &g->values[n->in[j]] : NULL;
-            s->tin[j] = v ? (struct dn_tensor){v->dtype, v->shape, v->data}
-                          : (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
-        }
-        for (int j = n->n_in; j < s->max_io; j++)
-            s->tin[j] = (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
-        for (int j = 0; j < n->n_out; j++) {
-            const struct dn_value *v = &g->values[n->out[j]];
-            s->tout[j] = (struct dn_tensor){v->dtype, v->shape, v->data};
-        }
+        bind_tensors(s, n);
         enum dn_status st = dn_op_get(n->op)->kernel(n, s->tin, s->tout);
         if (st != DN_OK)
             return st;
