@@ -39,6 +39,12 @@ struct dn_graph *dn_cli_load_model(const char *path);
 /* Finds a shipped data file: beside the binary (build tree), in the source
  * tree of a VPATH build, else the installed data directory. Returns path. */
 const char *dn_find_data_file(const char *name, char *path, size_t size);
+/* Keeps *s a session of one-input model g for shape *want, rebuilding it only
+ * when *want differs from *have (the shape it was made for); errors are
+ * reported under file. */
+enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **s,
+                                  struct dn_shape *have, const struct dn_shape *want,
+                                  const char *file);
 /* The model used when -m is not given: $DENSENET_MODEL, else the shipped one. */
 const char *dn_default_model_path(void);
 /* Parses "1x3x224x224" or "1,3,224,224" into s; returns 0 on success. */

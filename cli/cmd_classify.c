@@ -137,24 +137,17 @@ static int flush(struct classify *c)
         return 0;
     struct dn_shape s = {4, {c->n_pending, c->chw.d[0], c->chw.d[1], c->chw.d[2]}};
     int rc = 0;
-    if (!c->s || memcmp(&s, &c->batch_shape, sizeof s) != 0) {
-        dn_session_free(c->s);
-        c->s = NULL;
-        dn_diag_set_file(c->names[0]);
-        enum dn_status st = dn_session_init(&c->s, c->g, 1, &s);
-        dn_diag_set_file(NULL);
-        if (st != DN_OK) {
-            for (int i = 1; i < c->n_pending; i++)
-                dn_err(c->names[i], "skipped: the model cannot take this input");
-            c->failed = 1;
-            rc = st == DN_ERR_SHAPE ? 0 : -1;
-            goto done;
-        }
-        c->batch_shape = s;
+    enum dn_status st = dn_cli_session_for(c->g, &c->s, &c->batch_shape, &s, c->names[0]);
+    if (st != DN_OK) {
+        for (int i = 1; i < c->n_pending; i++)
+            dn_err(c->names[i], "skipped: the model cannot take this input");
+        c->failed = 1;
+        rc = st == DN_ERR_SHAPE ? 0 : -1;
+        goto done;
     }
     const float *in[1] = {c->data};
     dn_diag_set_file(c->model_path);
-    enum dn_status st = dn_session_run(c->s, in);
+    st = dn_session_run(c->s, in);
     dn_diag_set_file(NULL);
     if (st != DN_OK) {
         c->failed = 1;

@@ -186,7 +186,8 @@ static int is_image_name(const char *name)
                    strcasecmp(dot, ".jpeg") == 0);
 }
 
-/* Lists a directory's entries (sorted) that pass keep(); returns count or -1. */
+/* Lists a directory's subfolders (want_dirs) or image files, sorted, skipping
+ * dot files; returns the count or -1. */
 static int list_dir(const char *dir, int want_dirs, char ***out)
 {
     DIR *d = opendir(dir);
@@ -414,18 +415,11 @@ int cmd_eval(int argc, char **argv)
             struct dn_shape bs = {4, {pending, cur.d[0], cur.d[1], cur.d[2]}};
             struct dn_tensor out;
             double ta = now_s();
-            if (!s || memcmp(&bs, &sess_shape, sizeof bs) != 0) {
-                dn_session_free(s);
-                s = NULL;
-                dn_diag_set_file(model);
-                enum dn_status est = dn_session_init(&s, g, 1, &bs);
-                dn_diag_set_file(NULL);
-                if (est != DN_OK) {
-                    free(t);
-                    code = est == DN_ERR_SHAPE ? DN_EXIT_INPUT : DN_EXIT_MODEL;
-                    goto done;
-                }
-                sess_shape = bs;
+            enum dn_status est = dn_cli_session_for(g, &s, &sess_shape, &bs, model);
+            if (est != DN_OK) {
+                free(t);
+                code = est == DN_ERR_SHAPE ? DN_EXIT_INPUT : DN_EXIT_MODEL;
+                goto done;
             }
             const float *in[1] = {data};
             if (dn_session_run(s, in) != DN_OK) {

@@ -1,6 +1,7 @@
 /* labels.c: class label lists: from a file, from model metadata (one label per
  * line), or the built-in ImageNet-1k list shipped as imagenet_classes.txt. */
 #include "cli.h"
+#include "image.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -53,31 +54,24 @@ int dn_labels_from_text(struct dn_labels *l, const char *text)
 
 int dn_labels_read_file(struct dn_labels *l, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    if (!f) {
-        dn_err(path, "cannot open labels: %s", strerror(errno));
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    char err[256];
+    if (dn_file_read_all(path, &bytes, &len, err, sizeof err)) {
+        dn_err(path, "cannot read labels: %s", err);
         return -1;
     }
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = (cap + 4096) * 2;
-            char *nb = cap < (64u << 20) ? realloc(buf, cap) : NULL;
-            if (!nb) {
-                dn_err(path, "label file is too large");
-                free(buf);
-                fclose(f);
-                return -1;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, 4096, f);
-        len += r;
-        if (r == 0)
-            break;
+    if (len >= (64u << 20)) {
+        dn_err(path, "label file is too large");
+        free(bytes);
+        return -1;
     }
-    fclose(f);
+    char *buf = realloc(bytes, len + 1);
+    if (!buf) {
+        dn_err(path, "out of memory reading labels");
+        free(bytes);
+        return -1;
+    }
     buf[len] = '\0';
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         buf[--len] = '\0';

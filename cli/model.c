@@ -105,3 +105,19 @@ struct dn_shape dn_concrete_input_shape(const struct dn_graph *g, int i, const c
     }
     return s;
 }
+
+enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **s,
+                                  struct dn_shape *have, const struct dn_shape *want,
+                                  const char *file)
+{
+    if (*s && memcmp(have, want, sizeof *want) == 0)
+        return DN_OK;
+    dn_session_free(*s);
+    *s = NULL;
+    dn_diag_set_file(file);
+    enum dn_status st = dn_session_init(s, g, 1, want);
+    dn_diag_set_file(NULL);
+    if (st == DN_OK)
+        *have = *want;
+    return st;
+}
