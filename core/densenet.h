@@ -66,6 +66,15 @@ void dn_log_set(dn_log_fn fn, void *user);
 struct dn_graph;
 
 void dn_graph_free(struct dn_graph *g);
+/* Builds a torchvision ImageNet DenseNet natively, without a file: arch is
+ * "densenet121", "densenet169", "densenet201" or "densenet161"; input
+ * "input" [batch,3,size,size] (batch or size <= 0: dynamic), output "logits"
+ * [batch,1000]. Weights are seeded pseudo-random (conv/linear: Kaiming-uniform
+ * like torch's init; BatchNorm: non-trivial statistics), so results are
+ * reproducible but meaningless. The graph is what torch's ONNX export of
+ * that model gives: norm0 and each norm2 folded into the conv before them. */
+enum dn_status dn_graph_densenet(struct dn_graph **out, const char *arch,
+                                 int64_t batch, int64_t size, uint64_t seed);
 int dn_graph_input_count(const struct dn_graph *g);
 int dn_graph_output_count(const struct dn_graph *g);
 /* Name and declared shape of input/output i (dynamic dims are -1). */
@@ -88,32 +97,78 @@ int dn_graph_op_histogram(const struct dn_graph *g, const char **ops, int *count
 /* 1 if the last node producing output 0 is a Softmax. */
 int dn_graph_ends_in_softmax(const struct dn_graph *g);
 
+/* ---- CPU features ---------------------------------------------------- */
+
+/* Kernel sets. REFERENCE runs every node with its portable reference kernel
+ * and only the exact passes: the oracle. GENERIC is the optimized executor in
+ * portable C; AVX2 and AVX512 add SIMD microkernels (x86-64 only). */
+enum dn_isa { DN_ISA_AUTO = 0, DN_ISA_REFERENCE, DN_ISA_GENERIC, DN_ISA_AVX2, DN_ISA_AVX512 };
+const char *dn_isa_name(enum dn_isa isa);            /* "avx512", ... */
+/* Parses "reference|generic|avx2|avx512|auto"; 0 on success. */
+int dn_isa_parse(const char *name, enum dn_isa *out);
+/* 1 if this CPU (and this build) can run isa. */
+int dn_isa_supported(enum dn_isa isa);
+/* What DN_ISA_AUTO means here: $DENSENET_ISA when set and valid, else the
+ * best supported set. */
+enum dn_isa dn_isa_default(void);
+/* Online CPUs (at least 1). */
+int dn_cpu_count(void);
+/* Measures, over about 20 ms on the calling thread, the fp32 multiply-add rate
+ * of isa's widest FMA loop: GFLOP/s of one core (2 FLOP per lane per FMA). */
+double dn_cpu_fma_peak(enum dn_isa isa);
+
 /* ---- sessions -------------------------------------------------------- */
 
 struct dn_session;
 
+/* How a session runs. Zero-initialised (or dn_session_opts_default) means:
+ * all online CPUs, the default ISA, every pass on. */
+struct dn_session_opts {
+    int threads;            /* <= 0: dn_cpu_count() */
+    enum dn_isa isa;        /* DN_ISA_AUTO: dn_isa_default() */
+    const char *no_opt;     /* comma-separated pass names to skip, or "all"; NULL: none */
+    int profile;            /* 1: time every step of every run (dn_node_info.time_ms) */
+};
+void dn_session_opts_default(struct dn_session_opts *o);
+/* The graph passes a session may apply, in order: name and whether the
+ * rewrite is exact (bit-identical) or reassociates arithmetic. */
+int dn_pass_count(void);
+const char *dn_pass_name(int i, int *exact);
+
 /* Specialises g to the given input shapes (n == dn_graph_input_count(g)).
- * Declared fixed dims other than batch and spatial must match. */
+ * Declared fixed dims other than batch and spatial must match.
+ * dn_session_init uses the default options. */
 enum dn_status dn_session_init(struct dn_session **out, const struct dn_graph *g,
                                int n, const struct dn_shape *input_shapes);
+enum dn_status dn_session_init_opts(struct dn_session **out, const struct dn_graph *g,
+                                    int n, const struct dn_shape *input_shapes,
+                                    const struct dn_session_opts *opts);
+enum dn_isa dn_session_isa(const struct dn_session *s);
+int dn_session_threads(const struct dn_session *s);
 void dn_session_free(struct dn_session *s);
 /* Copies inputs in (float32, contiguous, shapes as given to init) and runs. */
 enum dn_status dn_session_run(struct dn_session *s, const float *const *inputs);
 /* Output i after a run: a view valid until the next run or free. */
 struct dn_tensor dn_session_output(const struct dn_session *s, int i);
 
-/* Numbers for inspect: nodes that execute, and per node its facts. */
+/* Numbers for inspect and bench: the steps that execute, in order (after the
+ * passes, one step may stand for several fused nodes), and per step its facts. */
 struct dn_node_info {
-    const char *name;
-    const char *op;
+    const char *name;       /* the step's main node */
+    const char *op;         /* its ONNX op */
+    const char *impl;       /* implementation, e.g. "conv1x1_gemm_8x32__avx512+bnrelu" */
     struct dn_shape shape;  /* first output */
-    int64_t macs;
+    int64_t macs;           /* multiply-accumulates the step executes */
     int64_t params;         /* elements of initializers it reads */
+    double time_ms;         /* last run, when the session profiles; else 0 */
 };
 int dn_session_node_count(const struct dn_session *s);
 void dn_session_node_info(const struct dn_session *s, int i, struct dn_node_info *info);
+/* MACs of the model as written (before passes that change the arithmetic). */
 int64_t dn_session_macs(const struct dn_session *s);
 size_t dn_session_activation_bytes(const struct dn_session *s);
+/* Bytes of weights packed for the optimized kernels. */
+size_t dn_session_weight_bytes(const struct dn_session *s);
 
 #ifdef __cplusplus
 }

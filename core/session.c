@@ -1,18 +1,23 @@
 /* session.c: a graph specialised to concrete input shapes, planned and executed.
  *
- * dn_session_init clones the graph, then walks it once in topological order:
- * each node's shape function runs, and a node whose inputs are all constant
- * (or a Shape node, whose output depends only on a shape) is evaluated right
- * there with its reference kernel and removed: this folds the
- * Shape/Gather/Unsqueeze/Concat chains older exports put before Reshape.
- * The surviving nodes form the execution order. Activations live in one arena;
- * each value gets an offset by greedy best-fit over lifetime intervals, so two
- * values share bytes only when their lifetimes do not overlap.
- * The session owns the clone, the arena and the folded constants.
+ * dn_session_init_opts goes through fixed phases: clone the graph; infer
+ * shapes and fold constants (each node's shape function runs, and a node whose
+ * inputs are all constant, or a Shape node, is evaluated right there with its
+ * reference kernel and removed: this folds the Shape/Gather/Unsqueeze/Concat
+ * chains older exports put before Reshape); run the passes of passes.c; select
+ * a step per surviving node and pack its weights (exec.c); plan activation
+ * memory; bind the steps to their buffers. Activations live in one arena; each
+ * value gets an offset by greedy best-fit over lifetime intervals, so two
+ * values share bytes only when their lifetimes do not overlap, and a view
+ * (alias_of) lives inside the buffer of the value it views.
+ * The session owns the clone, the fusions, the executor, the arena and the
+ * folded constants; nothing allocates during dn_session_run.
  */
 #include "graph.h"
 #include "passes.h"
+#include "exec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +33,9 @@ struct dn_session {
     struct dn_tensor *tin, *tout;
     struct dn_value **vin, **vout;
     int max_io;                 /* length of tin/tout/vin/vout: >= every op's max arity */
+    struct dn_fusion *fx;       /* per node of g, owned */
+    struct dn_exec *exec;
+    enum dn_isa isa;
 };
 
 static int64_t node_macs(const struct dn_graph *g, const struct dn_node *n)
@@ -283,16 +291,75 @@ fail:
     return st;
 }
 
+void dn_session_opts_default(struct dn_session_opts *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+/* Marks in off[] the passes named in the comma-separated list. */
+static enum dn_status parse_no_opt(const char *list, int *off)
+{
+    if (!list)
+        return DN_OK;
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int found = 0;
+        if (len == 3 && strncmp(p, "all", 3) == 0) {
+            for (int i = 0; i < dn_n_passes; i++)
+                off[i] = 1;
+            found = 1;
+        }
+        for (int i = 0; i < dn_n_passes && !found; i++)
+            if (strlen(dn_passes[i].name) == len && strncmp(p, dn_passes[i].name, len) == 0)
+                off[i] = found = 1;
+        if (!found && len > 0) {
+            char names[512];
+            size_t o = 0;
+            for (int i = 0; i < dn_n_passes && o < sizeof names; i++)
+                o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", i ? ", " : "", dn_passes[i].name);
+            dn_log("unknown pass '%.*s' (passes: %s, all)", (int)len, p, names);
+            return DN_ERR_ARG;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return DN_OK;
+}
+
 enum dn_status dn_session_init(struct dn_session **out, const struct dn_graph *src,
                                int n, const struct dn_shape *input_shapes)
 {
+    return dn_session_init_opts(out, src, n, input_shapes, NULL);
+}
+
+enum dn_status dn_session_init_opts(struct dn_session **out, const struct dn_graph *src,
+                                    int n, const struct dn_shape *input_shapes,
+                                    const struct dn_session_opts *opts)
+{
     struct dn_session *s = calloc(1, sizeof *s);
+    struct dn_session_opts o;
+    int off[64] = {0};
     enum dn_status st;
     *out = NULL;
     if (!s) {
         dn_log("out of memory creating a session");
         return DN_ERR_NOMEM;
     }
+    if (opts)
+        o = *opts;
+    else
+        dn_session_opts_default(&o);
+    s->isa = o.isa == DN_ISA_AUTO ? dn_isa_default() : o.isa;
+    if (!dn_isa_supported(s->isa)) {
+        dn_log("this CPU or build cannot run the %s kernels", dn_isa_name(s->isa));
+        st = DN_ERR_ARG;
+        goto fail;
+    }
+    st = parse_no_opt(o.no_opt, off);
+    if (st != DN_OK)
+        goto fail;
     if (n != src->n_inputs) {
         dn_log("the model has %d inputs, %d were given", src->n_inputs, n);
         st = DN_ERR_ARG;
@@ -316,7 +383,8 @@ enum dn_status dn_session_init(struct dn_session **out, const struct dn_graph *s
     s->vout = calloc((size_t)max_io, sizeof *s->vout);
     s->order = malloc(sizeof(int) * ((size_t)g->n_nodes + 1));
     s->macs = calloc((size_t)g->n_nodes + 1, sizeof(int64_t));
-    if (!s->tin || !s->tout || !s->vin || !s->vout || !s->order || !s->macs) {
+    s->fx = calloc((size_t)g->n_nodes + 1, sizeof *s->fx);
+    if (!s->tin || !s->tout || !s->vin || !s->vout || !s->order || !s->macs || !s->fx) {
         dn_log("out of memory creating a session");
         st = DN_ERR_NOMEM;
         goto fail;
@@ -332,20 +400,34 @@ enum dn_status dn_session_init(struct dn_session **out, const struct dn_graph *s
     st = infer(s);
     if (st != DN_OK)
         goto fail;
-    dn_pass_remove_copies(g);
-    dn_pass_alias_reshapes(g);
-    s->n_order = 0;
+    /* the model's MACs, as written */
     s->total_macs = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i].dead)
+            s->total_macs += node_macs(g, &g->nodes[i]);
+    struct dn_pass_ctx pc = {g, s->fx, s->isa != DN_ISA_REFERENCE};
+    for (int i = 0; i < dn_n_passes; i++) {
+        if (off[i] || (dn_passes[i].fast_only && !pc.fast))
+            continue;
+        st = dn_passes[i].fn(&pc);
+        if (st != DN_OK)
+            goto fail;
+    }
+    s->n_order = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         if (g->nodes[i].dead)
             continue;
         s->order[s->n_order++] = i;
         s->macs[i] = node_macs(g, &g->nodes[i]);
-        s->total_macs += s->macs[i];
     }
+    st = dn_exec_init(&s->exec, g, s->fx, s->order, s->n_order, s->macs, s->isa,
+                      o.threads > 0 ? o.threads : dn_cpu_count(), o.profile);
+    if (st != DN_OK)
+        goto fail;
     st = plan_memory(s);
     if (st != DN_OK)
         goto fail;
+    dn_exec_bind(s->exec);
     *out = s;
     return DN_OK;
 fail:
@@ -361,6 +443,13 @@ void dn_session_free(struct dn_session *s)
         for (int v = 0; v < s->g->n_values; v++)
             if (s->g->values[v].offset >= 0)
                 s->g->values[v].data = NULL;
+    dn_exec_free(s->exec);
+    if (s->fx && s->g)
+        for (int i = 0; i < s->g->n_nodes; i++) {
+            free(s->fx[i].pre_scale);
+            free(s->fx[i].pre_shift);
+        }
+    free(s->fx);
     dn_graph_free(s->g);
     free(s->arena);
     free(s->order);
@@ -380,14 +469,7 @@ enum dn_status dn_session_run(struct dn_session *s, const float *const *inputs)
         if (v->data)
             memcpy(v->data, inputs[i], (size_t)dn_shape_numel(&v->shape) * sizeof(float));
     }
-    for (int k = 0; k < s->n_order; k++) {
-        const struct dn_node *n = &g->nodes[s->order[k]];
-        bind_tensors(s, n);
-        enum dn_status st = dn_op_get(n->op)->kernel(n, s->tin, s->tout);
-        if (st != DN_OK)
-            return st;
-    }
-    return DN_OK;
+    return dn_exec_run(s->exec);
 }
 
 struct dn_tensor dn_session_output(const struct dn_session *s, int i)
@@ -398,20 +480,12 @@ struct dn_tensor dn_session_output(const struct dn_session *s, int i)
 
 int dn_session_node_count(const struct dn_session *s)
 {
-    return s->n_order;
+    return dn_exec_step_count(s->exec);
 }
 
 void dn_session_node_info(const struct dn_session *s, int i, struct dn_node_info *info)
 {
-    const struct dn_node *n = &s->g->nodes[s->order[i]];
-    info->name = n->name;
-    info->op = dn_op_get(n->op)->name;
-    info->shape = s->g->values[n->out[0]].shape;
-    info->macs = s->macs[s->order[i]];
-    info->params = 0;
-    for (int j = 0; j < n->n_in; j++)
-        if (n->in[j] >= 0 && s->g->values[n->in[j]].initializer)
-            info->params += dn_shape_numel(&s->g->values[n->in[j]].shape);
+    dn_exec_step_info(s->exec, i, info);
 }
 
 int64_t dn_session_macs(const struct dn_session *s)
@@ -422,4 +496,19 @@ int64_t dn_session_macs(const struct dn_session *s)
 size_t dn_session_activation_bytes(const struct dn_session *s)
 {
     return s->arena_bytes;
+}
+
+size_t dn_session_weight_bytes(const struct dn_session *s)
+{
+    return dn_exec_weight_bytes(s->exec);
+}
+
+enum dn_isa dn_session_isa(const struct dn_session *s)
+{
+    return s->isa;
+}
+
+int dn_session_threads(const struct dn_session *s)
+{
+    return dn_exec_threads(s->exec);
 }

@@ -1,0 +1,718 @@
+/* exec.c: steps of the optimized executor and the loop that runs them.
+ *
+ * Kinds of step:
+ *   conv   Conv (group 1) as packed GEMM: weights packed once into mr-row
+ *          tiles; the input packed per panel of nr output pixels, straight
+ *          from the activation for 1x1 convs (BatchNorm+ReLU applied as it
+ *          packs), or from a staged copy (prologue, 2x2 pooling and zero
+ *          padding applied once) for the rest. Bias and ReLU on store.
+ *   pool   MaxPool / AveragePool over channel slices.
+ *   gap    GlobalAveragePool with an optional BatchNorm+ReLU prologue.
+ *   fc     Gemm / 2-D MatMul with a constant right-hand side packed once.
+ *   ref    anything else: the node's reference kernel on thread 0.
+ * conv and pool read and write NCHW tensors with a batch stride, so a
+ * dense block's layers write straight into the block's buffer.
+ *
+ * Threads split a step's output into fixed slices (by panel, plane or row
+ * tile) that do not depend on how many threads there are, and every output
+ * element is summed in one fixed order: results are bit-identical for every
+ * thread count. Steps are separated by the pool's barrier.
+ */
+#include "exec.h"
+#include "kernels/kernels.h"
+#include "pool.h"
+#include "window.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define KC_MAX 256
+#define DN_ALIGN 64
+
+enum step_kind { STEP_REF, STEP_CONV, STEP_POOL, STEP_GAP, STEP_FC };
+
+struct step {
+    enum step_kind kind;
+    int node;
+    char impl[80];
+    int n_phases;
+    int64_t macs;
+    double time_ms;
+    /* bound at dn_exec_bind */
+    const float *x;
+    float *y;
+    int64_t x_bs, y_bs;            /* batch strides, in elements */
+    /* geometry */
+    int64_t N, C, H, W;            /* input as read (C: channels of the slice) */
+    int64_t M, OH, OW;             /* output */
+    struct dn_window_geom geom;    /* conv/pool window on the (pooled) input */
+    int64_t K;                     /* GEMM depth */
+    /* conv */
+    const struct dn_fusion *fx;
+    const float *bias;
+    float *wpack;                  /* owned: packed A (conv) or B (fc) */
+    size_t wpack_bytes;
+    int direct;                    /* 1x1/1 pad 0 without pooling: pack from x */
+    int64_t HS, WS;                /* staged input dims (pooled + padded) */
+    /* fc */
+    int trans_b;
+    int64_t J;
+    const float *wsrc;
+};
+
+struct dn_exec {
+    struct dn_graph *g;
+    const struct dn_kernels *k;
+    enum dn_isa isa;
+    struct step *steps;
+    int n_steps;
+    struct dn_pool *pool;
+    int profile;
+    float *stage;                  /* shared staging buffer */
+    size_t stage_floats;
+    float *scratch;                /* per thread: scratch_floats each */
+    size_t scratch_floats;
+    struct dn_tensor *tin, *tout;  /* reference steps */
+    int max_io;
+    enum dn_status st;             /* first failure of a reference step */
+};
+
+static int64_t cdiv(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+/* [lo, hi) of n items for thread ith of nth */
+static void slice(int64_t n, int ith, int nth, int64_t *lo, int64_t *hi)
+{
+    *lo = n * ith / nth;
+    *hi = n * (ith + 1) / nth;
+}
+
+static float *aligned_floats(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + DN_ALIGN - 1) / DN_ALIGN * DN_ALIGN;
+    return aligned_alloc(DN_ALIGN, bytes ? bytes : DN_ALIGN);
+}
+
+/* ---- conv ---------------------------------------------------------------- */
+
+static int64_t kc_of(int64_t K)
+{
+    int64_t blocks = cdiv(K, KC_MAX);
+    return cdiv(K, blocks);
+}
+
+/* Staging: the conv's input as the GEMM reads it, per (image, channel) plane:
+ * prologue applied, 2x2-pooled when asked, surrounded by zero padding. */
+static void conv_stage(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    const struct dn_fusion *fx = s->fx;
+    const int64_t H = s->H, W = s->W, HS = s->HS, WS = s->WS;
+    const int64_t pt = s->geom.pad_begin[0], pl = s->geom.pad_begin[1];
+    const int64_t IH = s->geom.in[0], IW = s->geom.in[1];
+    int64_t lo, hi;
+    slice(s->N * s->C, ith, nth, &lo, &hi);
+    for (int64_t p = lo; p < hi; p++) {
+        int64_t b = p / s->C, c = p % s->C;
+        const float *x = s->x + b * s->x_bs + c * H * W;
+        float *d = e->stage + p * HS * WS;
+        const float a = fx->pre_scale ? fx->pre_scale[c] : 1.0f;
+        const float sh = fx->pre_scale ? fx->pre_shift[c] : 0.0f;
+        const int aff = fx->pre_scale != NULL, relu = fx->pre_relu;
+        memset(d, 0, sizeof(float) * (size_t)(pt * WS));
+        for (int64_t r = 0; r < IH; r++) {
+            float *dr = d + (pt + r) * WS;
+            for (int64_t q = 0; q < pl; q++)
+                dr[q] = 0.0f;
+            if (fx->pre_pool) {
+                const float *x0 = x + 2 * r * W, *x1 = x0 + W;
+                for (int64_t q = 0; q < IW; q++) {
+                    float v[4] = {x0[2 * q], x0[2 * q + 1], x1[2 * q], x1[2 * q + 1]};
+                    float acc = 0.0f;
+                    for (int t = 0; t < 4; t++) {
+                        float u = aff ? v[t] * a + sh : v[t];
+                        acc += relu && !(u > 0.0f) ? 0.0f : u;
+                    }
+                    dr[pl + q] = acc / 4.0f;
+                }
+            } else {
+                const float *xr = x + r * W;
+                for (int64_t q = 0; q < IW; q++) {
+                    float u = aff ? xr[q] * a + sh : xr[q];
+                    dr[pl + q] = relu && !(u > 0.0f) ? 0.0f : u;
+                }
+            }
+            for (int64_t q = pl + IW; q < WS; q++)
+                dr[q] = 0.0f;
+        }
+        memset(d + (pt + IH) * WS, 0, sizeof(float) * (size_t)((HS - pt - IH) * WS));
+    }
+}
+
+/* Packs rows k0..k0+kc of the B panel for output pixels n0..n0+n of image b. */
+static void conv_pack(const struct dn_exec *e, const struct step *s, int64_t b, int64_t n0, int n,
+                      int64_t k0, int64_t kc, float *dst)
+{
+    const int nr = e->k->nr;
+    if (s->direct) {
+        const struct dn_fusion *fx = s->fx;
+        const float *x = s->x + b * s->x_bs + n0;
+        const int64_t HW = s->H * s->W;
+        for (int64_t k = 0; k < kc; k++) {
+            int64_t c = k0 + k;
+            e->k->pack_row(x + c * HW, n, nr, fx->pre_scale ? fx->pre_scale + c : NULL,
+                           fx->pre_scale ? fx->pre_shift + c : NULL, fx->pre_relu, dst + k * nr);
+        }
+        return;
+    }
+    const struct dn_window_geom *g = &s->geom;
+    const int64_t KH = g->kernel[0], KW = g->kernel[1], OW = s->OW;
+    const int64_t sh = g->stride[0], sw = g->stride[1], dh = g->dilation[0], dw = g->dilation[1];
+    const float *stage = e->stage + b * s->C * s->HS * s->WS;
+    if (KH == 1 && KW == 1 && sh == 1 && sw == 1 && s->HS == s->OH && s->WS == s->OW) {
+        /* pooled 1x1: the staged planes are the rows */
+        for (int64_t k = 0; k < kc; k++)
+            e->k->pack_row(stage + (k0 + k) * s->HS * s->WS + n0, n, nr, NULL, NULL, 0, dst + k * nr);
+        return;
+    }
+    /* runs: the panel's pixels grouped by output row */
+    int64_t run_j[64], run_oh[64], run_ow[64], run_len[64];
+    int nruns = 0;
+    for (int j = 0; j < n;) {
+        int64_t p = n0 + j, oh = p / OW, ow = p % OW;
+        int64_t len = OW - ow < n - j ? OW - ow : n - j;
+        run_j[nruns] = j;
+        run_oh[nruns] = oh;
+        run_ow[nruns] = ow;
+        run_len[nruns] = len;
+        nruns++;
+        j += (int)len;
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        int64_t kk = k0 + k, c = kk / (KH * KW), t = kk % (KH * KW), ky = t / KW, kx = t % KW;
+        const float *plane = stage + c * s->HS * s->WS;
+        float *d = dst + k * nr;
+        for (int r = 0; r < nruns; r++) {
+            const float *src = plane + (run_oh[r] * sh + ky * dh) * s->WS + run_ow[r] * sw + kx * dw;
+            float *dr = d + run_j[r];
+            int64_t len = run_len[r];
+            if (sw == 1)
+                memcpy(dr, src, sizeof(float) * (size_t)len);
+            else
+                for (int64_t q = 0; q < len; q++)
+                    dr[q] = src[q * sw];
+        }
+        for (int j = n; j < nr; j++)
+            d[j] = 0.0f;
+    }
+}
+
+static void conv_gemm(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    const int mr = e->k->mr, nr = e->k->nr;
+    const int64_t OHW = s->OH * s->OW, np = cdiv(OHW, nr), K = s->K, kc_max = kc_of(K);
+    const int64_t mt = cdiv(s->M, mr);
+    float *bpack = e->scratch + (size_t)ith * e->scratch_floats;
+    int64_t lo, hi;
+    slice(s->N * np, ith, nth, &lo, &hi);
+    for (int64_t p = lo; p < hi; p++) {
+        int64_t b = p / np, n0 = (p % np) * nr;
+        int n = (int)(OHW - n0 < nr ? OHW - n0 : nr);
+        float *y = s->y + b * s->y_bs + n0;
+        for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
+            int64_t kc = K - k0 < kc_max ? K - k0 : kc_max;
+            conv_pack(e, s, b, n0, n, k0, kc, bpack);
+            for (int64_t t = 0; t < mt; t++) {
+                int m = (int)(s->M - t * mr < mr ? s->M - t * mr : mr);
+                struct dn_gemm_params gp = {
+                    .row_bias = s->bias ? s->bias + t * mr : NULL,
+                    .col_bias = NULL,
+                    .load_c = k0 > 0,
+                    .relu = s->fx->relu && k0 + kc == K,
+                };
+                e->k->gemm(m, n, kc, s->wpack + t * mr * K + k0 * mr, bpack, y + t * mr * OHW, OHW, &gp);
+            }
+        }
+    }
+}
+
+static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struct dn_node *n,
+                                  const struct dn_fusion *fx)
+{
+    const struct dn_graph *g = e->g;
+    const struct dn_value *x = &g->values[n->in[0]], *w = &g->values[n->in[1]];
+    const int mr = e->k->mr, nr = e->k->nr;
+    s->kind = STEP_CONV;
+    s->fx = fx;
+    s->N = x->shape.d[0];
+    s->C = x->shape.d[1];
+    s->H = x->shape.d[2];
+    s->W = x->shape.d[3];
+    int64_t in[2] = {fx->pre_pool ? s->H / 2 : s->H, fx->pre_pool ? s->W / 2 : s->W};
+    enum dn_status st = dn_window_resolve(&n->p.win, in, &w->shape.d[2], 0, &s->geom);
+    if (st != DN_OK)
+        return st;
+    s->M = w->shape.d[0];
+    s->OH = s->geom.out[0];
+    s->OW = s->geom.out[1];
+    s->K = s->C * s->geom.kernel[0] * s->geom.kernel[1];
+    s->bias = n->n_in > 2 && n->in[2] >= 0 ? g->values[n->in[2]].data : NULL;
+    s->direct = !fx->pre_pool && s->geom.kernel[0] == 1 && s->geom.kernel[1] == 1 &&
+                s->geom.stride[0] == 1 && s->geom.stride[1] == 1 && s->geom.pad_begin[0] == 0 &&
+                s->geom.pad_begin[1] == 0 && s->geom.pad_end[0] == 0 && s->geom.pad_end[1] == 0;
+    s->HS = in[0] + s->geom.pad_begin[0] + s->geom.pad_end[0];
+    s->WS = in[1] + s->geom.pad_begin[1] + s->geom.pad_end[1];
+    s->n_phases = s->direct ? 1 : 2;
+    s->macs = s->N * s->M * s->OH * s->OW * s->K;
+    /* pack A: per tile of mr output channels, K rows of mr */
+    int64_t mt = cdiv(s->M, mr);
+    size_t floats = (size_t)(mt * mr * s->K);
+    s->wpack = aligned_floats(floats);
+    if (!s->wpack) {
+        dn_log("out of memory packing the weights of '%s'", n->name);
+        return DN_ERR_NOMEM;
+    }
+    s->wpack_bytes = floats * sizeof(float);
+    const float *wd = w->data;
+    for (int64_t t = 0; t < mt; t++)
+        for (int64_t k = 0; k < s->K; k++)
+            for (int i = 0; i < mr; i++) {
+                int64_t m = t * mr + i;
+                s->wpack[(t * s->K + k) * mr + i] = m < s->M ? wd[m * s->K + k] : 0.0f;
+            }
+    snprintf(s->impl, sizeof s->impl, "conv%lldx%lld%s_%s%s%s%s", (long long)s->geom.kernel[0],
+             (long long)s->geom.kernel[1], s->direct ? "" : "_im2col", e->k->gemm_name,
+             fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->pre_pool ? "+avgpool" : "",
+             fx->relu ? "+relu" : "");
+    (void)nr;
+    return DN_OK;
+}
+
+/* ---- pooling -------------------------------------------------------------- */
+
+static void pool_run(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    (void)e;
+    const struct dn_node *n = &e->g->nodes[s->node];
+    const struct dn_window_geom *g = &s->geom;
+    const int is_max = n->op == DN_OP_MAXPOOL, cip = n->p.win.count_include_pad;
+    const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW;
+    int64_t lo, hi;
+    slice(s->N * s->C, ith, nth, &lo, &hi);
+    for (int64_t p = lo; p < hi; p++) {
+        int64_t b = p / s->C, c = p % s->C;
+        const float *xp = s->x + b * s->x_bs + c * H * W;
+        float *yp = s->y + b * s->y_bs + c * OH * OW;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            int64_t h0 = oh * g->stride[0] - g->pad_begin[0];
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t w0 = ow * g->stride[1] - g->pad_begin[1];
+                float acc = is_max ? -INFINITY : 0.0f;
+                int64_t count = 0;
+                for (int64_t kh = 0; kh < g->kernel[0]; kh++) {
+                    int64_t ih = h0 + kh * g->dilation[0];
+                    if (ih < 0 || ih >= H)
+                        continue;
+                    const float *xr = xp + ih * W;
+                    for (int64_t kw = 0; kw < g->kernel[1]; kw++) {
+                        int64_t iw = w0 + kw * g->dilation[1];
+                        if (iw < 0 || iw >= W)
+                            continue;
+                        float v = xr[iw];
+                        if (is_max)
+                            acc = v > acc || isnan(v) ? v : acc;
+                        else
+                            acc += v;
+                        count++;
+                    }
+                }
+                if (!is_max) {
+                    if (cip) {
+                        int64_t nh = (H + g->pad_end[0] - h0 + g->dilation[0] - 1) / g->dilation[0];
+                        int64_t nw = (W + g->pad_end[1] - w0 + g->dilation[1] - 1) / g->dilation[1];
+                        count = (nh < g->kernel[0] ? nh : g->kernel[0]) * (nw < g->kernel[1] ? nw : g->kernel[1]);
+                    }
+                    acc = count > 0 ? acc / (float)count : 0.0f;
+                }
+                yp[oh * OW + ow] = acc;
+            }
+        }
+    }
+}
+
+static enum dn_status pool_select(struct dn_exec *e, struct step *s, const struct dn_node *n)
+{
+    const struct dn_value *x = &e->g->values[n->in[0]], *y = &e->g->values[n->out[0]];
+    s->kind = STEP_POOL;
+    s->N = x->shape.d[0];
+    s->C = x->shape.d[1];
+    s->H = x->shape.d[2];
+    s->W = x->shape.d[3];
+    s->M = s->C;
+    s->OH = y->shape.d[2];
+    s->OW = y->shape.d[3];
+    s->n_phases = 1;
+    snprintf(s->impl, sizeof s->impl, "%s_direct", n->op == DN_OP_MAXPOOL ? "maxpool" : "avgpool");
+    const int64_t in[2] = {s->H, s->W};
+    return dn_window_resolve(&n->p.win, in, n->p.win.kernel, 1, &s->geom);
+}
+
+/* ---- global average pooling ---------------------------------------------- */
+
+static void gap_run(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    (void)e;
+    const struct dn_fusion *fx = s->fx;
+    const int64_t S = s->H * s->W;
+    int64_t lo, hi;
+    slice(s->N * s->C, ith, nth, &lo, &hi);
+    for (int64_t p = lo; p < hi; p++) {
+        int64_t b = p / s->C, c = p % s->C;
+        const float *xp = s->x + b * s->x_bs + c * S;
+        float acc = 0.0f;
+        if (fx->pre_scale) {
+            const float a = fx->pre_scale[c], sh = fx->pre_shift[c];
+            for (int64_t i = 0; i < S; i++) {
+                float u = xp[i] * a + sh;
+                acc += fx->pre_relu && !(u > 0.0f) ? 0.0f : u;
+            }
+        } else
+            for (int64_t i = 0; i < S; i++)
+                acc += xp[i];
+        s->y[b * s->C + c] = acc / (float)S;
+    }
+}
+
+/* ---- fully connected ------------------------------------------------------ */
+
+static int fc_ok(const struct dn_graph *g, const struct dn_node *n)
+{
+    const struct dn_value *a = &g->values[n->in[0]], *b = &g->values[n->in[1]];
+    if (a->shape.ndim != 2 || b->shape.ndim != 2 || b->kind != DN_VALUE_CONST ||
+        a->dtype != DN_DTYPE_F32 || b->dtype != DN_DTYPE_F32)
+        return 0;
+    if (n->op == DN_OP_MATMUL)
+        return 1;
+    if (n->op != DN_OP_GEMM || n->p.gemm.trans_a || n->p.gemm.alpha != 1.0f)
+        return 0;
+    if (n->n_in > 2 && n->in[2] >= 0) {
+        const struct dn_value *c = &g->values[n->in[2]];
+        int64_t J = n->p.gemm.trans_b ? b->shape.d[0] : b->shape.d[1];
+        if (c->kind != DN_VALUE_CONST || c->dtype != DN_DTYPE_F32 || n->p.gemm.beta != 1.0f ||
+            dn_shape_numel(&c->shape) != J || (c->shape.ndim == 2 && c->shape.d[0] != 1) || c->shape.ndim > 2)
+            return 0;
+    }
+    return 1;
+}
+
+static enum dn_status fc_select(struct dn_exec *e, struct step *s, const struct dn_node *n)
+{
+    const struct dn_graph *g = e->g;
+    const struct dn_value *a = &g->values[n->in[0]], *b = &g->values[n->in[1]];
+    const int nr = e->k->nr;
+    int tb = n->op == DN_OP_GEMM && n->p.gemm.trans_b;
+    s->kind = STEP_FC;
+    s->N = a->shape.d[0];
+    s->K = a->shape.d[1];
+    s->J = tb ? b->shape.d[0] : b->shape.d[1];
+    s->bias = n->op == DN_OP_GEMM && n->n_in > 2 && n->in[2] >= 0 ? g->values[n->in[2]].data : NULL;
+    s->n_phases = 1;
+    s->macs = s->N * s->K * s->J;
+    int64_t np = cdiv(s->J, nr);
+    size_t floats = (size_t)(np * nr * s->K);
+    s->wpack = aligned_floats(floats);
+    if (!s->wpack) {
+        dn_log("out of memory packing the weights of '%s'", n->name);
+        return DN_ERR_NOMEM;
+    }
+    s->wpack_bytes = floats * sizeof(float);
+    const float *w = b->data;
+    for (int64_t p = 0; p < np; p++)
+        for (int64_t k = 0; k < s->K; k++)
+            for (int j = 0; j < nr; j++) {
+                int64_t jj = p * nr + j;
+                s->wpack[(p * s->K + k) * nr + j] =
+                    jj >= s->J ? 0.0f : tb ? w[jj * s->K + k] : w[k * s->J + jj];
+            }
+    snprintf(s->impl, sizeof s->impl, "fc_%s", e->k->gemm_name);
+    return DN_OK;
+}
+
+static void fc_run(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    const int mr = e->k->mr, nr = e->k->nr;
+    const int64_t np = cdiv(s->J, nr), K = s->K;
+    float *apack = e->scratch + (size_t)ith * e->scratch_floats;
+    int64_t lo, hi;
+    slice(np, ith, nth, &lo, &hi);
+    if (lo >= hi)
+        return;
+    for (int64_t r0 = 0; r0 < s->N; r0 += mr) {
+        int m = (int)(s->N - r0 < mr ? s->N - r0 : mr);
+        for (int64_t k = 0; k < K; k++)
+            for (int i = 0; i < mr; i++)
+                apack[k * mr + i] = i < m ? s->x[(r0 + i) * K + k] : 0.0f;
+        for (int64_t p = lo; p < hi; p++) {
+            int n = (int)(s->J - p * nr < nr ? s->J - p * nr : nr);
+            struct dn_gemm_params gp = {NULL, s->bias ? s->bias + p * nr : NULL, 0, 0};
+            e->k->gemm(m, n, K, apack, s->wpack + p * nr * K, s->y + r0 * s->J + p * nr, s->J, &gp);
+        }
+    }
+}
+
+/* ---- reference fallback ---------------------------------------------------- */
+
+static void ref_run(struct dn_exec *e, const struct step *s, int ith)
+{
+    if (ith != 0)
+        return;
+    const struct dn_graph *g = e->g;
+    const struct dn_node *n = &g->nodes[s->node];
+    for (int j = 0; j < e->max_io; j++) {
+        const struct dn_value *v = j < n->n_in && n->in[j] >= 0 ? &g->values[n->in[j]] : NULL;
+        e->tin[j] = v ? (struct dn_tensor){v->dtype, v->shape, v->data}
+                      : (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
+    }
+    for (int j = 0; j < n->n_out; j++) {
+        const struct dn_value *v = &g->values[n->out[j]];
+        e->tout[j] = (struct dn_tensor){v->dtype, v->shape, v->data};
+    }
+    enum dn_status st = dn_op_get(n->op)->kernel(n, e->tin, e->tout);
+    if (st != DN_OK && e->st == DN_OK)
+        e->st = st;
+}
+
+/* ---- init, bind, run ----------------------------------------------------- */
+
+enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const struct dn_fusion *fx,
+                            const int *order, int n_order, const int64_t *node_macs,
+                            enum dn_isa isa, int threads, int profile)
+{
+    struct dn_exec *e = calloc(1, sizeof *e);
+    enum dn_status st = DN_OK;
+    *out = NULL;
+    if (!e)
+        goto nomem;
+    e->g = g;
+    e->isa = isa;
+    e->profile = profile;
+    e->k = dn_kernels_for(isa);
+    e->steps = calloc((size_t)n_order + 1, sizeof *e->steps);
+    e->max_io = 4;
+    for (int i = 0; i < n_order; i++) {
+        const struct dn_node *n = &g->nodes[order[i]];
+        e->max_io = n->n_in > e->max_io ? n->n_in : e->max_io;
+        e->max_io = n->n_out > e->max_io ? n->n_out : e->max_io;
+    }
+    e->tin = calloc((size_t)e->max_io, sizeof *e->tin);
+    e->tout = calloc((size_t)e->max_io, sizeof *e->tout);
+    if (!e->steps || !e->tin || !e->tout)
+        goto nomem;
+    size_t stage = 0, scratch = 0;
+    for (int i = 0; i < n_order; i++) {
+        int ni = order[i];
+        const struct dn_node *n = &g->nodes[ni];
+        struct step *s = &e->steps[e->n_steps++];
+        s->node = ni;
+        s->fx = &fx[ni];
+        s->n_phases = 1;
+        if (e->k && dn_exec_conv_ok(g, n)) {
+            st = conv_select(e, s, n, &fx[ni]);
+            if (st != DN_OK)
+                goto fail;
+            if (!s->direct) {
+                size_t need = (size_t)(s->N * s->C * s->HS * s->WS);
+                stage = need > stage ? need : stage;
+            }
+            size_t need = (size_t)(kc_of(s->K) * e->k->nr);
+            scratch = need > scratch ? need : scratch;
+        } else if (e->k && dn_exec_pool_ok(g, n)) {
+            st = pool_select(e, s, n);
+            if (st != DN_OK)
+                goto fail;
+        } else if (e->k && n->op == DN_OP_GLOBALAVGPOOL && g->values[n->in[0]].shape.ndim == 4 &&
+                   g->values[n->in[0]].dtype == DN_DTYPE_F32) {
+            const struct dn_shape *xs = &g->values[n->in[0]].shape;
+            s->kind = STEP_GAP;
+            s->N = xs->d[0];
+            s->C = xs->d[1];
+            s->H = xs->d[2];
+            s->W = xs->d[3];
+            snprintf(s->impl, sizeof s->impl, "gap_direct%s",
+                     fx[ni].pre_scale ? (fx[ni].pre_relu ? "+bnrelu" : "+bn") : "");
+        } else if (e->k && (n->op == DN_OP_GEMM || n->op == DN_OP_MATMUL) && fc_ok(g, n)) {
+            st = fc_select(e, s, n);
+            if (st != DN_OK)
+                goto fail;
+            size_t need = (size_t)(s->K * e->k->mr);
+            scratch = need > scratch ? need : scratch;
+        } else {
+            s->kind = STEP_REF;
+            s->macs = node_macs[ni];
+            snprintf(s->impl, sizeof s->impl, "reference");
+            /* fusions are only ever recorded for nodes the fast steps take */
+            if (fx[ni].pre_scale || fx[ni].pre_pool || fx[ni].relu) {
+                dn_log("internal error: fusion recorded on node '%s' that runs as reference", n->name);
+                st = DN_ERR_UNSUPPORTED;
+                goto fail;
+            }
+        }
+    }
+    e->stage_floats = stage;
+    e->scratch_floats = (scratch + 15) / 16 * 16;
+    if (threads < 1)
+        threads = 1;
+    if (!e->k)
+        threads = 1;
+    st = dn_pool_init(&e->pool, threads);
+    if (st != DN_OK)
+        goto fail;
+    e->stage = stage ? aligned_floats(stage) : NULL;
+    e->scratch = e->scratch_floats ? aligned_floats(e->scratch_floats * (size_t)threads) : NULL;
+    if ((stage && !e->stage) || (e->scratch_floats && !e->scratch))
+        goto nomem;
+    *out = e;
+    return DN_OK;
+nomem:
+    dn_log("out of memory creating the executor");
+    st = DN_ERR_NOMEM;
+fail:
+    dn_exec_free(e);
+    return st;
+}
+
+/* elements between batch items of value v as it lies in its buffer */
+static int64_t batch_stride(const struct dn_graph *g, int v)
+{
+    const struct dn_value *val = &g->values[v];
+    int r = v;
+    while (g->values[r].alias_of >= 0)
+        r = g->values[r].alias_of;
+    const struct dn_shape *rs = &g->values[r].shape;
+    if (r != v && rs->ndim == val->shape.ndim && rs->ndim >= 2)
+        return dn_shape_numel(rs) / rs->d[0];
+    return val->shape.d[0] > 0 ? dn_shape_numel(&val->shape) / val->shape.d[0] : 0;
+}
+
+void dn_exec_bind(struct dn_exec *e)
+{
+    const struct dn_graph *g = e->g;
+    for (int i = 0; i < e->n_steps; i++) {
+        struct step *s = &e->steps[i];
+        const struct dn_node *n = &g->nodes[s->node];
+        if (s->kind == STEP_REF)
+            continue;
+        s->x = g->values[n->in[0]].data;
+        s->y = g->values[n->out[0]].data;
+        s->x_bs = batch_stride(g, n->in[0]);
+        s->y_bs = batch_stride(g, n->out[0]);
+    }
+}
+
+static void run_all(void *arg, int ith, int nth)
+{
+    struct dn_exec *e = arg;
+    for (int i = 0; i < e->n_steps; i++) {
+        struct step *s = &e->steps[i];
+        double t0 = e->profile && ith == 0 ? now_ms() : 0.0;
+        for (int ph = 0; ph < s->n_phases; ph++) {
+            switch (s->kind) {
+            case STEP_REF:
+                ref_run(e, s, ith);
+                break;
+            case STEP_CONV:
+                if (s->n_phases == 2 && ph == 0)
+                    conv_stage(e, s, ith, nth);
+                else
+                    conv_gemm(e, s, ith, nth);
+                break;
+            case STEP_POOL:
+                pool_run(e, s, ith, nth);
+                break;
+            case STEP_GAP:
+                gap_run(e, s, ith, nth);
+                break;
+            case STEP_FC:
+                fc_run(e, s, ith, nth);
+                break;
+            }
+            if (nth > 1)
+                dn_pool_barrier(e->pool);
+        }
+        if (e->profile && ith == 0)
+            s->time_ms = now_ms() - t0;
+    }
+}
+
+enum dn_status dn_exec_run(struct dn_exec *e)
+{
+    e->st = DN_OK;
+    dn_pool_run(e->pool, run_all, e);
+    return e->st;
+}
+
+void dn_exec_free(struct dn_exec *e)
+{
+    if (!e)
+        return;
+    dn_pool_free(e->pool);
+    for (int i = 0; i < e->n_steps; i++)
+        free(e->steps[i].wpack);
+    free(e->steps);
+    free(e->stage);
+    free(e->scratch);
+    free(e->tin);
+    free(e->tout);
+    free(e);
+}
+
+int dn_exec_step_count(const struct dn_exec *e)
+{
+    return e->n_steps;
+}
+
+void dn_exec_step_info(const struct dn_exec *e, int i, struct dn_node_info *info)
+{
+    const struct step *s = &e->steps[i];
+    const struct dn_graph *g = e->g;
+    const struct dn_node *n = &g->nodes[s->node];
+    info->name = n->name;
+    info->op = dn_op_get(n->op)->name;
+    info->impl = s->impl;
+    info->shape = g->values[n->out[0]].shape;
+    info->macs = s->macs;
+    info->params = 0;
+    for (int j = 0; j < n->n_in; j++)
+        if (n->in[j] >= 0 && g->values[n->in[j]].initializer)
+            info->params += dn_shape_numel(&g->values[n->in[j]].shape);
+    info->time_ms = s->time_ms;
+}
+
+size_t dn_exec_weight_bytes(const struct dn_exec *e)
+{
+    size_t t = 0;
+    for (int i = 0; i < e->n_steps; i++)
+        t += e->steps[i].wpack_bytes;
+    return t;
+}
+
+size_t dn_exec_scratch_bytes(const struct dn_exec *e)
+{
+    return (e->stage_floats + e->scratch_floats * (size_t)dn_pool_size(e->pool)) * sizeof(float);
+}
+
+int dn_exec_threads(const struct dn_exec *e)
+{
+    return dn_pool_size(e->pool);
+}

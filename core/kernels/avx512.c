@@ -1,0 +1,113 @@
+/* avx512.c: the AVX-512F kernel set, compiled with -mavx512f -mfma.
+ * Only called after cpu.c found AVX-512F with OS support for its state.
+ *
+ * dn_f32_gemm_8x32__avx512 keeps an 8x32 tile of C in 16 zmm accumulators;
+ * per k it loads two vectors of the B panel and broadcasts 8 values of the
+ * A tile straight from memory into the multiply-adds. Partial tiles use
+ * masks on columns and skip rows on load and store. */
+#include "config.h"
+#include "kernels.h"
+
+#include <immintrin.h>
+
+#define MR 8
+#define NR 32
+
+static void dn_f32_gemm_8x32__avx512(int m, int n, int64_t kc, const float *restrict a,
+                                     const float *restrict b, float *restrict c, int64_t ldc,
+                                     const struct dn_gemm_params *p)
+{
+    const __mmask16 k0 = n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1);
+    const __mmask16 k1 = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
+    __m512 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+    if (p->load_c) {
+#define LD(i, x0, x1)                                                   \
+    if (i < m) {                                                        \
+        x0 = _mm512_maskz_loadu_ps(k0, c + (i) * ldc);                  \
+        x1 = _mm512_maskz_loadu_ps(k1, c + (i) * ldc + 16);             \
+    } else                                                              \
+        x0 = x1 = _mm512_setzero_ps();
+        LD(0, c00, c01) LD(1, c10, c11) LD(2, c20, c21) LD(3, c30, c31)
+        LD(4, c40, c41) LD(5, c50, c51) LD(6, c60, c61) LD(7, c70, c71)
+#undef LD
+    } else {
+        __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+        if (p->col_bias) {
+            b0 = _mm512_maskz_loadu_ps(k0, p->col_bias);
+            b1 = _mm512_maskz_loadu_ps(k1, p->col_bias + 16);
+        }
+#define BI(i, x0, x1)                                                   \
+    {                                                                   \
+        __m512 r = _mm512_set1_ps(p->row_bias && i < m ? p->row_bias[i] : 0.0f); \
+        x0 = _mm512_add_ps(b0, r);                                      \
+        x1 = _mm512_add_ps(b1, r);                                      \
+    }
+        BI(0, c00, c01) BI(1, c10, c11) BI(2, c20, c21) BI(3, c30, c31)
+        BI(4, c40, c41) BI(5, c50, c51) BI(6, c60, c61) BI(7, c70, c71)
+#undef BI
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#define FM(i, x0, x1)                                                   \
+    {                                                                   \
+        const __m512 ai = _mm512_set1_ps(a[i]);                         \
+        x0 = _mm512_fmadd_ps(ai, b0, x0);                               \
+        x1 = _mm512_fmadd_ps(ai, b1, x1);                               \
+    }
+        FM(0, c00, c01) FM(1, c10, c11) FM(2, c20, c21) FM(3, c30, c31)
+        FM(4, c40, c41) FM(5, c50, c51) FM(6, c60, c61) FM(7, c70, c71)
+#undef FM
+        a += MR;
+        b += NR;
+    }
+    if (p->relu) {
+        const __m512 z = _mm512_setzero_ps();
+        c00 = _mm512_max_ps(c00, z); c01 = _mm512_max_ps(c01, z);
+        c10 = _mm512_max_ps(c10, z); c11 = _mm512_max_ps(c11, z);
+        c20 = _mm512_max_ps(c20, z); c21 = _mm512_max_ps(c21, z);
+        c30 = _mm512_max_ps(c30, z); c31 = _mm512_max_ps(c31, z);
+        c40 = _mm512_max_ps(c40, z); c41 = _mm512_max_ps(c41, z);
+        c50 = _mm512_max_ps(c50, z); c51 = _mm512_max_ps(c51, z);
+        c60 = _mm512_max_ps(c60, z); c61 = _mm512_max_ps(c61, z);
+        c70 = _mm512_max_ps(c70, z); c71 = _mm512_max_ps(c71, z);
+    }
+#define ST(i, x0, x1)                                                   \
+    if (i < m) {                                                        \
+        _mm512_mask_storeu_ps(c + (i) * ldc, k0, x0);                   \
+        _mm512_mask_storeu_ps(c + (i) * ldc + 16, k1, x1);              \
+    }
+    ST(0, c00, c01) ST(1, c10, c11) ST(2, c20, c21) ST(3, c30, c31)
+    ST(4, c40, c41) ST(5, c50, c51) ST(6, c60, c61) ST(7, c70, c71)
+#undef ST
+}
+
+static int64_t fma_loop_avx512(int64_t iters)
+{
+    __m512 x[12];
+    const __m512 s = _mm512_set1_ps(0.999999f), t = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++)
+        x[i] = _mm512_set1_ps((float)i);
+    for (int64_t it = 0; it < iters; it++) {
+#pragma GCC unroll 12
+        for (int i = 0; i < 12; i++)
+            x[i] = _mm512_fmadd_ps(x[i], s, t);
+    }
+    __m512 r = x[0];
+    for (int i = 1; i < 12; i++)
+        r = _mm512_add_ps(r, x[i]);
+    volatile float sink = _mm512_reduce_add_ps(r);
+    (void)sink;
+    return iters * 12 * 16 * 2;
+}
+
+#include "pack-inc.h"
+
+const struct dn_kernels dn_kernels_avx512 = {
+    .isa = DN_ISA_AVX512,
+    .gemm_name = "f32_gemm_8x32__avx512",
+    .mr = MR,
+    .nr = NR,
+    .gemm = dn_f32_gemm_8x32__avx512,
+    .pack_row = pack_row,
+    .fma_loop = fma_loop_avx512,
+};
