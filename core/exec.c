@@ -56,6 +56,7 @@ struct step {
     float *wpack;                  /* owned: packed A (conv) or B (fc) */
     size_t wpack_bytes;
     int direct;                    /* 1x1/1 pad 0 without pooling: pack from x */
+    int pooled1x1;                 /* 1x1/1 pad 0 after pooling: pack staged rows */
     int64_t HS, WS;                /* staged input dims (pooled + padded) */
     /* fc */
     int trans_b;
@@ -118,103 +119,58 @@ static int64_t kc_of(int64_t K)
 static void conv_stage(const struct dn_exec *e, const struct step *s, int ith, int nth)
 {
     const struct dn_fusion *fx = s->fx;
-    const int64_t H = s->H, W = s->W, HS = s->HS, WS = s->WS;
-    const int64_t pt = s->geom.pad_begin[0], pl = s->geom.pad_begin[1];
-    const int64_t IH = s->geom.in[0], IW = s->geom.in[1];
     int64_t lo, hi;
     slice(s->N * s->C, ith, nth, &lo, &hi);
     for (int64_t p = lo; p < hi; p++) {
         int64_t b = p / s->C, c = p % s->C;
-        const float *x = s->x + b * s->x_bs + c * H * W;
-        float *d = e->stage + p * HS * WS;
-        const float a = fx->pre_scale ? fx->pre_scale[c] : 1.0f;
-        const float sh = fx->pre_scale ? fx->pre_shift[c] : 0.0f;
-        const int aff = fx->pre_scale != NULL, relu = fx->pre_relu;
-        memset(d, 0, sizeof(float) * (size_t)(pt * WS));
-        for (int64_t r = 0; r < IH; r++) {
-            float *dr = d + (pt + r) * WS;
-            for (int64_t q = 0; q < pl; q++)
-                dr[q] = 0.0f;
-            if (fx->pre_pool) {
-                const float *x0 = x + 2 * r * W, *x1 = x0 + W;
-                for (int64_t q = 0; q < IW; q++) {
-                    float v[4] = {x0[2 * q], x0[2 * q + 1], x1[2 * q], x1[2 * q + 1]};
-                    float acc = 0.0f;
-                    for (int t = 0; t < 4; t++) {
-                        float u = aff ? v[t] * a + sh : v[t];
-                        acc += relu && !(u > 0.0f) ? 0.0f : u;
-                    }
-                    dr[pl + q] = acc / 4.0f;
-                }
-            } else {
-                const float *xr = x + r * W;
-                for (int64_t q = 0; q < IW; q++) {
-                    float u = aff ? xr[q] * a + sh : xr[q];
-                    dr[pl + q] = relu && !(u > 0.0f) ? 0.0f : u;
-                }
-            }
-            for (int64_t q = pl + IW; q < WS; q++)
-                dr[q] = 0.0f;
-        }
-        memset(d + (pt + IH) * WS, 0, sizeof(float) * (size_t)((HS - pt - IH) * WS));
+        e->k->stage_plane(s->x + b * s->x_bs + c * s->H * s->W, s->H, s->W,
+                          fx->pre_scale ? fx->pre_scale[c] : 1.0f, fx->pre_scale ? fx->pre_shift[c] : 0.0f,
+                          fx->pre_scale != NULL, fx->pre_relu, fx->pre_pool, s->geom.pad_begin[0],
+                          s->geom.pad_begin[1], s->HS, s->WS, e->stage + p * s->HS * s->WS);
     }
 }
 
-/* Packs rows k0..k0+kc of the B panel for output pixels n0..n0+n of image b. */
+/* Packs rows k0..k0+kc of the B panel for output pixels n0..n0+n of image b;
+ * ic describes the panel's runs (filled by conv_runs) when not direct. */
 static void conv_pack(const struct dn_exec *e, const struct step *s, int64_t b, int64_t n0, int n,
-                      int64_t k0, int64_t kc, float *dst)
+                      int64_t k0, int64_t kc, const struct dn_im2col *ic, float *dst)
 {
     const int nr = e->k->nr;
+    const struct dn_fusion *fx = s->fx;
     if (s->direct) {
-        const struct dn_fusion *fx = s->fx;
-        const float *x = s->x + b * s->x_bs + n0;
-        const int64_t HW = s->H * s->W;
-        for (int64_t k = 0; k < kc; k++) {
-            int64_t c = k0 + k;
-            e->k->pack_row(x + c * HW, n, nr, fx->pre_scale ? fx->pre_scale + c : NULL,
-                           fx->pre_scale ? fx->pre_shift + c : NULL, fx->pre_relu, dst + k * nr);
-        }
-        return;
-    }
-    const struct dn_window_geom *g = &s->geom;
-    const int64_t KH = g->kernel[0], KW = g->kernel[1], OW = s->OW;
-    const int64_t sh = g->stride[0], sw = g->stride[1], dh = g->dilation[0], dw = g->dilation[1];
-    const float *stage = e->stage + b * s->C * s->HS * s->WS;
-    if (KH == 1 && KW == 1 && sh == 1 && sw == 1 && s->HS == s->OH && s->WS == s->OW) {
+        const float *x = s->x + b * s->x_bs + n0 + k0 * s->H * s->W;
+        e->k->pack_rows(x, s->H * s->W, kc, n, nr, fx->pre_scale ? fx->pre_scale + k0 : NULL,
+                        fx->pre_scale ? fx->pre_shift + k0 : NULL, fx->pre_relu, dst);
+    } else if (s->pooled1x1) {
         /* pooled 1x1: the staged planes are the rows */
-        for (int64_t k = 0; k < kc; k++)
-            e->k->pack_row(stage + (k0 + k) * s->HS * s->WS + n0, n, nr, NULL, NULL, 0, dst + k * nr);
-        return;
-    }
-    /* runs: the panel's pixels grouped by output row */
-    int64_t run_j[64], run_oh[64], run_ow[64], run_len[64];
-    int nruns = 0;
+        const float *stage = e->stage + b * s->C * s->HS * s->WS + n0 + k0 * s->HS * s->WS;
+        e->k->pack_rows(stage, s->HS * s->WS, kc, n, nr, NULL, NULL, 0, dst);
+    } else
+        e->k->pack_im2col(ic, k0, kc, n, nr, dst);
+}
+
+/* the panel's pixels n0..n0+n of image b, grouped by output row */
+static void conv_runs(const struct dn_exec *e, const struct step *s, int64_t b, int64_t n0, int n,
+                      struct dn_im2col *ic)
+{
+    const struct dn_window_geom *g = &s->geom;
+    ic->stage = e->stage + b * s->C * s->HS * s->WS;
+    ic->plane = s->HS * s->WS;
+    ic->ws = s->WS;
+    ic->sw = g->stride[1];
+    ic->dh = g->dilation[0];
+    ic->dw = g->dilation[1];
+    ic->kh = (int)g->kernel[0];
+    ic->kw = (int)g->kernel[1];
+    ic->nruns = 0;
     for (int j = 0; j < n;) {
-        int64_t p = n0 + j, oh = p / OW, ow = p % OW;
-        int64_t len = OW - ow < n - j ? OW - ow : n - j;
-        run_j[nruns] = j;
-        run_oh[nruns] = oh;
-        run_ow[nruns] = ow;
-        run_len[nruns] = len;
-        nruns++;
+        int64_t p = n0 + j, oh = p / s->OW, ow = p % s->OW;
+        int64_t len = s->OW - ow < n - j ? s->OW - ow : n - j;
+        ic->run_j[ic->nruns] = j;
+        ic->run_off[ic->nruns] = oh * g->stride[0] * s->WS + ow * g->stride[1];
+        ic->run_len[ic->nruns] = len;
+        ic->nruns++;
         j += (int)len;
-    }
-    for (int64_t k = 0; k < kc; k++) {
-        int64_t kk = k0 + k, c = kk / (KH * KW), t = kk % (KH * KW), ky = t / KW, kx = t % KW;
-        const float *plane = stage + c * s->HS * s->WS;
-        float *d = dst + k * nr;
-        for (int r = 0; r < nruns; r++) {
-            const float *src = plane + (run_oh[r] * sh + ky * dh) * s->WS + run_ow[r] * sw + kx * dw;
-            float *dr = d + run_j[r];
-            int64_t len = run_len[r];
-            if (sw == 1)
-                memcpy(dr, src, sizeof(float) * (size_t)len);
-            else
-                for (int64_t q = 0; q < len; q++)
-                    dr[q] = src[q * sw];
-        }
-        for (int j = n; j < nr; j++)
-            d[j] = 0.0f;
     }
 }
 
@@ -226,13 +182,16 @@ static void conv_gemm(const struct dn_exec *e, const struct step *s, int ith, in
     float *bpack = e->scratch + (size_t)ith * e->scratch_floats;
     int64_t lo, hi;
     slice(s->N * np, ith, nth, &lo, &hi);
+    struct dn_im2col ic;
     for (int64_t p = lo; p < hi; p++) {
         int64_t b = p / np, n0 = (p % np) * nr;
         int n = (int)(OHW - n0 < nr ? OHW - n0 : nr);
         float *y = s->y + b * s->y_bs + n0;
+        if (!s->direct && !s->pooled1x1)
+            conv_runs(e, s, b, n0, n, &ic);
         for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
             int64_t kc = K - k0 < kc_max ? K - k0 : kc_max;
-            conv_pack(e, s, b, n0, n, k0, kc, bpack);
+            conv_pack(e, s, b, n0, n, k0, kc, &ic, bpack);
             for (int64_t t = 0; t < mt; t++) {
                 int m = (int)(s->M - t * mr < mr ? s->M - t * mr : mr);
                 struct dn_gemm_params gp = {
@@ -271,6 +230,9 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
     s->direct = !fx->pre_pool && s->geom.kernel[0] == 1 && s->geom.kernel[1] == 1 &&
                 s->geom.stride[0] == 1 && s->geom.stride[1] == 1 && s->geom.pad_begin[0] == 0 &&
                 s->geom.pad_begin[1] == 0 && s->geom.pad_end[0] == 0 && s->geom.pad_end[1] == 0;
+    s->pooled1x1 = fx->pre_pool && s->geom.kernel[0] == 1 && s->geom.kernel[1] == 1 &&
+                   s->geom.stride[0] == 1 && s->geom.stride[1] == 1 && s->geom.pad_begin[0] == 0 &&
+                   s->geom.pad_begin[1] == 0 && s->geom.pad_end[0] == 0 && s->geom.pad_end[1] == 0;
     s->HS = in[0] + s->geom.pad_begin[0] + s->geom.pad_end[0];
     s->WS = in[1] + s->geom.pad_begin[1] + s->geom.pad_end[1];
     s->n_phases = s->direct ? 1 : 2;
@@ -303,49 +265,46 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
 
 static void pool_run(const struct dn_exec *e, const struct step *s, int ith, int nth)
 {
-    (void)e;
     const struct dn_node *n = &e->g->nodes[s->node];
     const struct dn_window_geom *g = &s->geom;
     const int is_max = n->op == DN_OP_MAXPOOL, cip = n->p.win.count_include_pad;
     const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW;
+    float *tmp = e->scratch + (size_t)ith * e->scratch_floats;
     int64_t lo, hi;
     slice(s->N * s->C, ith, nth, &lo, &hi);
     for (int64_t p = lo; p < hi; p++) {
         int64_t b = p / s->C, c = p % s->C;
         const float *xp = s->x + b * s->x_bs + c * H * W;
         float *yp = s->y + b * s->y_bs + c * OH * OW;
+        if (is_max) {
+            e->k->maxpool_plane(xp, H, W, g->kernel, g->stride, g->dilation, g->pad_begin, OH, OW, tmp, yp);
+            continue;
+        }
+        /* AveragePool: the reference's order and counts */
         for (int64_t oh = 0; oh < OH; oh++) {
             int64_t h0 = oh * g->stride[0] - g->pad_begin[0];
             for (int64_t ow = 0; ow < OW; ow++) {
                 int64_t w0 = ow * g->stride[1] - g->pad_begin[1];
-                float acc = is_max ? -INFINITY : 0.0f;
+                float acc = 0.0f;
                 int64_t count = 0;
                 for (int64_t kh = 0; kh < g->kernel[0]; kh++) {
                     int64_t ih = h0 + kh * g->dilation[0];
                     if (ih < 0 || ih >= H)
                         continue;
-                    const float *xr = xp + ih * W;
                     for (int64_t kw = 0; kw < g->kernel[1]; kw++) {
                         int64_t iw = w0 + kw * g->dilation[1];
                         if (iw < 0 || iw >= W)
                             continue;
-                        float v = xr[iw];
-                        if (is_max)
-                            acc = v > acc || isnan(v) ? v : acc;
-                        else
-                            acc += v;
+                        acc += xp[ih * W + iw];
                         count++;
                     }
                 }
-                if (!is_max) {
-                    if (cip) {
-                        int64_t nh = (H + g->pad_end[0] - h0 + g->dilation[0] - 1) / g->dilation[0];
-                        int64_t nw = (W + g->pad_end[1] - w0 + g->dilation[1] - 1) / g->dilation[1];
-                        count = (nh < g->kernel[0] ? nh : g->kernel[0]) * (nw < g->kernel[1] ? nw : g->kernel[1]);
-                    }
-                    acc = count > 0 ? acc / (float)count : 0.0f;
+                if (cip) {
+                    int64_t nh = (H + g->pad_end[0] - h0 + g->dilation[0] - 1) / g->dilation[0];
+                    int64_t nw = (W + g->pad_end[1] - w0 + g->dilation[1] - 1) / g->dilation[1];
+                    count = (nh < g->kernel[0] ? nh : g->kernel[0]) * (nw < g->kernel[1] ? nw : g->kernel[1]);
                 }
-                yp[oh * OW + ow] = acc;
+                yp[oh * OW + ow] = count > 0 ? acc / (float)count : 0.0f;
             }
         }
     }
@@ -541,6 +500,7 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
             st = pool_select(e, s, n);
             if (st != DN_OK)
                 goto fail;
+            scratch = (size_t)s->W > scratch ? (size_t)s->W : scratch;
         } else if (e->k && n->op == DN_OP_GLOBALAVGPOOL && g->values[n->in[0]].shape.ndim == 4 &&
                    g->values[n->in[0]].dtype == DN_DTYPE_F32) {
             const struct dn_shape *xs = &g->values[n->in[0]].shape;

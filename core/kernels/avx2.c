@@ -122,12 +122,17 @@ static int64_t fma_loop_avx2(int64_t iters)
 
 #include "pack-inc.h"
 
+#include "plane-inc.h"
+
 const struct dn_kernels dn_kernels_avx2 = {
     .isa = DN_ISA_AVX2,
     .gemm_name = "f32_gemm_6x16__avx2",
     .mr = MR,
     .nr = NR,
     .gemm = dn_f32_gemm_6x16__avx2,
-    .pack_row = pack_row,
+    .pack_rows = pack_rows,
+    .pack_im2col = pack_im2col,
+    .stage_plane = stage_plane,
+    .maxpool_plane = maxpool_plane,
     .fma_loop = fma_loop_avx2,
 };

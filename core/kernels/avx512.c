@@ -100,7 +100,73 @@ static int64_t fma_loop_avx512(int64_t iters)
     return iters * 12 * 16 * 2;
 }
 
-#include "pack-inc.h"
+static inline __mmask16 lo_mask(int64_t n)
+{
+    return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
+}
+
+/* pack_rows for nr = 32: masked loads, the affine part as a separate multiply
+ * and add (as the reference rounds it), ReLU as max with zero */
+static void pack_rows_avx512(const float *restrict src, int64_t stride, int64_t kc, int n, int nr,
+                             const float *scale, const float *shift, int relu, float *restrict dst)
+{
+    const __mmask16 k0 = lo_mask(n), k1 = lo_mask(n - 16);
+    const __m512 z = _mm512_setzero_ps();
+    (void)nr;
+    for (int64_t k = 0; k < kc; k++, src += stride, dst += NR) {
+        __m512 v0 = _mm512_maskz_loadu_ps(k0, src), v1 = _mm512_maskz_loadu_ps(k1, src + 16);
+        if (scale) {
+            const __m512 a = _mm512_set1_ps(scale[k]), b = _mm512_set1_ps(shift[k]);
+            v0 = _mm512_maskz_add_ps(k0, _mm512_mul_ps(v0, a), b);
+            v1 = _mm512_maskz_add_ps(k1, _mm512_mul_ps(v1, a), b);
+        }
+        if (relu) {
+            v0 = _mm512_max_ps(v0, z);
+            v1 = _mm512_max_ps(v1, z);
+        }
+        _mm512_store_ps(dst, v0);
+        _mm512_store_ps(dst + 16, v1);
+    }
+}
+
+static void pack_im2col_avx512(const struct dn_im2col *p, int64_t k0, int64_t kc, int n, int nr,
+                               float *restrict dst)
+{
+    const int64_t taps = (int64_t)p->kh * p->kw;
+    const __m512 z = _mm512_setzero_ps();
+    __mmask16 m0[64], m1[64];
+    (void)n;
+    (void)nr;
+    for (int r = 0; r < p->nruns; r++) {
+        m0[r] = lo_mask(p->run_len[r]);
+        m1[r] = lo_mask(p->run_len[r] - 16);
+    }
+    int64_t c = k0 / taps, t = k0 % taps;
+    for (int64_t k = 0; k < kc; k++, dst += NR) {
+        int64_t ky = t / p->kw, kx = t % p->kw;
+        const float *base = p->stage + c * p->plane + ky * p->dh * p->ws + kx * p->dw;
+        _mm512_store_ps(dst, z);
+        _mm512_store_ps(dst + 16, z);
+        for (int r = 0; r < p->nruns; r++) {
+            const float *src = base + p->run_off[r];
+            float *d = dst + p->run_j[r];
+            if (p->sw == 1) {
+                _mm512_mask_storeu_ps(d, m0[r], _mm512_maskz_loadu_ps(m0[r], src));
+                if (m1[r])
+                    _mm512_mask_storeu_ps(d + 16, m1[r], _mm512_maskz_loadu_ps(m1[r], src + 16));
+            } else {
+                for (int64_t q = 0; q < p->run_len[r]; q++)
+                    d[q] = src[q * p->sw];
+            }
+        }
+        if (++t == taps) {
+            t = 0;
+            c++;
+        }
+    }
+}
+
+#include "plane-inc.h"
 
 const struct dn_kernels dn_kernels_avx512 = {
     .isa = DN_ISA_AVX512,
@@ -108,6 +174,9 @@ const struct dn_kernels dn_kernels_avx512 = {
     .mr = MR,
     .nr = NR,
     .gemm = dn_f32_gemm_8x32__avx512,
-    .pack_row = pack_row,
+    .pack_rows = pack_rows_avx512,
+    .pack_im2col = pack_im2col_avx512,
+    .stage_plane = stage_plane,
+    .maxpool_plane = maxpool_plane,
     .fma_loop = fma_loop_avx512,
 };

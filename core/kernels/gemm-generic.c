@@ -49,13 +49,18 @@ static int64_t fma_loop_generic(int64_t iters)
 
 #include "pack-inc.h"
 
+#include "plane-inc.h"
+
 const struct dn_kernels dn_kernels_generic = {
     .isa = DN_ISA_GENERIC,
     .gemm_name = "f32_gemm_4x16__generic",
     .mr = MR,
     .nr = NR,
     .gemm = dn_f32_gemm_4x16__generic,
-    .pack_row = pack_row,
+    .pack_rows = pack_rows,
+    .pack_im2col = pack_im2col,
+    .stage_plane = stage_plane,
+    .maxpool_plane = maxpool_plane,
     .fma_loop = fma_loop_generic,
 };
 

@@ -29,18 +29,43 @@ struct dn_gemm_params {
 typedef void (*dn_f32_gemm_fn)(int m, int n, int64_t kc, const float *a, const float *b,
                                float *c, int64_t ldc, const struct dn_gemm_params *p);
 
-/* One row of a B panel from contiguous source elements: dst[j] = f(src[j])
- * for j < n, 0 for n <= j < nr, f = max(0, x * scale + shift) with the
- * affine part when scale != NULL and the clamp when relu. */
-typedef void (*dn_f32_pack_row_fn)(const float *src, int n, int nr, const float *scale,
-                                   const float *shift, int relu, float *dst);
+/* kc rows of a B panel from rows src + k * stride: dst[k * nr + j] =
+ * f_k(src[k * stride + j]) for j < n, 0 for n <= j < nr, where
+ * f_k(x) = x * scale[k] + shift[k] when scale != NULL, then max(0, .) when relu. */
+typedef void (*dn_f32_pack_rows_fn)(const float *src, int64_t stride, int64_t kc, int n, int nr,
+                                    const float *scale, const float *shift, int relu, float *dst);
+
+/* im2col from staged (already padded) planes: row k = (c, ky, kx) of the
+ * panel takes, for each run r of consecutive output pixels in one output row,
+ * run_len[r] elements at stride sw from
+ * stage + c * plane + run_off[r] + ky * dh * ws + kx * dw, into columns
+ * run_j[r]..; columns n..nr are zero. */
+struct dn_im2col {
+    const float *stage;
+    int64_t plane, ws, sw, dh, dw;
+    int kh, kw, nruns;
+    int64_t run_j[64], run_off[64], run_len[64];
+};
+typedef void (*dn_f32_pack_im2col_fn)(const struct dn_im2col *p, int64_t k0, int64_t kc, int n,
+                                      int nr, float *dst);
+
+typedef void (*dn_f32_stage_plane_fn)(const float *x, int64_t H, int64_t W, float a, float b,
+                                      int aff, int relu, int pool, int64_t pt, int64_t pl,
+                                      int64_t HS, int64_t WS, float *d);
+typedef void (*dn_f32_maxpool_plane_fn)(const float *x, int64_t H, int64_t W, const int64_t kernel[2],
+                                        const int64_t stride[2], const int64_t dilation[2],
+                                        const int64_t pad[2], int64_t OH, int64_t OW, float *tmp,
+                                        float *y);
 
 struct dn_kernels {
     enum dn_isa isa;
     const char *gemm_name;  /* "f32_gemm_8x32__avx512" */
     int mr, nr;
     dn_f32_gemm_fn gemm;
-    dn_f32_pack_row_fn pack_row;
+    dn_f32_pack_rows_fn pack_rows;
+    dn_f32_pack_im2col_fn pack_im2col;
+    dn_f32_stage_plane_fn stage_plane;      /* see plane-inc.h */
+    dn_f32_maxpool_plane_fn maxpool_plane;
     /* A loop of independent multiply-adds on registers; returns the FLOPs done. */
     int64_t (*fma_loop)(int64_t iters);
 };
