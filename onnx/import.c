@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DN_MAX_MODEL_BYTES ((size_t)4 << 30)
 
@@ -28,10 +29,11 @@ static const char *dtype_name(int t)
     return t >= 0 && t < (int)(sizeof names / sizeof *names) ? names[t] : "unknown";
 }
 
-/* Decodes a TensorProto into dtype/shape/data (data malloc'ed, caller owns).
+/* Decodes a TensorProto into dtype/shape/data (data malloc'ed, caller owns);
+ * with steal, raw data of the right element size is moved out of t, not copied.
  * Returns DN_ERR_UNSUPPORTED for data types other than float32/int32/int64, with why set. */
-enum dn_status dn_onnx_tensor_decode(const Onnx__TensorProto *t, enum dn_dtype *dtype,
-                                     struct dn_shape *shape, void **data, char *why, size_t whylen)
+static enum dn_status tensor_decode(Onnx__TensorProto *t, int steal, enum dn_dtype *dtype,
+                                    struct dn_shape *shape, void **data, char *why, size_t whylen)
 {
     int64_t numel = 1;
     *data = NULL;
@@ -87,6 +89,15 @@ enum dn_status dn_onnx_tensor_decode(const Onnx__TensorProto *t, enum dn_dtype *
         snprintf(why, whylen, "has %zu values for %lld elements", n_typed, (long long)numel);
         return DN_ERR_INVALID;
     }
+    if (steal && t->has_raw_data && src_size == out_size && numel > 0 && t->raw_data.data) {
+        /* the graph takes protobuf-c's copy of the bytes (malloc'ed, so
+         * aligned for any element type): no second copy of the weights */
+        *data = t->raw_data.data;
+        t->raw_data.data = NULL;
+        t->raw_data.len = 0;
+        t->has_raw_data = 0;
+        return DN_OK;
+    }
     *data = malloc(numel ? (size_t)numel * out_size : 1);
     if (!*data) {
         snprintf(why, whylen, "does not fit in memory");
@@ -109,6 +120,12 @@ enum dn_status dn_onnx_tensor_decode(const Onnx__TensorProto *t, enum dn_dtype *
         }
     }
     return DN_OK;
+}
+
+enum dn_status dn_onnx_tensor_decode(const Onnx__TensorProto *t, enum dn_dtype *dtype,
+                                     struct dn_shape *shape, void **data, char *why, size_t whylen)
+{
+    return tensor_decode((Onnx__TensorProto *)t, 0, dtype, shape, data, why, whylen);
 }
 
 struct importer {
@@ -168,16 +185,16 @@ static enum dn_status add_const(struct importer *im, const char *name, enum dn_d
     return DN_OK;
 }
 
-static void import_initializers(struct importer *im, const Onnx__GraphProto *gp)
+static void import_initializers(struct importer *im, Onnx__GraphProto *gp)
 {
     for (size_t i = 0; i < gp->n_initializer; i++) {
-        const Onnx__TensorProto *t = gp->initializer[i];
+        Onnx__TensorProto *t = gp->initializer[i];
         const char *name = t->name ? t->name : "";
         enum dn_dtype dt = DN_DTYPE_F32;
         struct dn_shape shape = {0, {0}};
         void *data = NULL;
         char why[256];
-        enum dn_status st = dn_onnx_tensor_decode(t, &dt, &shape, &data, why, sizeof why);
+        enum dn_status st = tensor_decode(t, 1, &dt, &shape, &data, why, sizeof why);
         if (st == DN_ERR_UNSUPPORTED && !(t->has_data_location &&
                                           t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)) {
             /* an unsupported type is only a problem if a node reads it */
@@ -425,21 +442,11 @@ static void check_reads(struct importer *im)
     free(read);
 }
 
-enum dn_status dn_onnx_load_buffer(const void *buf, size_t len, struct dn_graph **out)
+/* Imports an unpacked model; moves initializer bytes out of mp into the graph. */
+static enum dn_status import_model(Onnx__ModelProto *mp, struct dn_graph **out)
 {
     struct importer im = {0};
-    Onnx__ModelProto *mp = NULL;
     enum dn_status st;
-    *out = NULL;
-    if (len == 0) {
-        dn_log("the model file is empty");
-        return DN_ERR_INVALID;
-    }
-    mp = onnx__model_proto__unpack(NULL, len, buf);
-    if (!mp) {
-        dn_log("not an ONNX model: the protobuf data is malformed or truncated");
-        return DN_ERR_INVALID;
-    }
     if (!mp->graph || mp->graph->n_node == 0 || mp->graph->n_output == 0) {
         dn_log("not an ONNX model: it has no graph, nodes or outputs");
         st = DN_ERR_INVALID;
@@ -477,7 +484,7 @@ enum dn_status dn_onnx_load_buffer(const void *buf, size_t len, struct dn_graph 
         if (dn_graph_add_meta(g, e->key ? e->key : "", e->value ? e->value : "") != DN_OK)
             problem(&im, DN_ERR_NOMEM, "out of memory reading metadata");
     }
-    const Onnx__GraphProto *gp = mp->graph;
+    Onnx__GraphProto *gp = mp->graph;
     import_initializers(&im, gp);
     import_inputs(&im, gp);
     for (size_t i = 0; i < gp->n_node; i++)
@@ -514,6 +521,28 @@ fail:
     free(im.bad_why);
     free(im.bad_type);
     dn_graph_free(im.g);
+    return st;
+}
+
+static Onnx__ModelProto *unpack(const void *buf, size_t len)
+{
+    if (len == 0) {
+        dn_log("the model file is empty");
+        return NULL;
+    }
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
+    if (!mp)
+        dn_log("not an ONNX model: the protobuf data is malformed or truncated");
+    return mp;
+}
+
+enum dn_status dn_onnx_load_buffer(const void *buf, size_t len, struct dn_graph **out)
+{
+    *out = NULL;
+    Onnx__ModelProto *mp = unpack(buf, len);
+    if (!mp)
+        return DN_ERR_INVALID;
+    enum dn_status st = import_model(mp, out);
     onnx__model_proto__free_unpacked(mp, NULL);
     return st;
 }
@@ -528,6 +557,18 @@ enum dn_status dn_onnx_load_file(const char *path, struct dn_graph **out)
     if (!f) {
         dn_log("cannot open the model: %s", strerror(errno));
         return DN_ERR_IO;
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        (uint64_t)sb.st_size < DN_MAX_MODEL_BYTES) {
+        /* a regular file: one buffer of the right size (+1 to see the end) */
+        cap = (size_t)sb.st_size + 1;
+        buf = malloc(cap);
+        if (!buf) {
+            dn_log("out of memory reading the model");
+            st = DN_ERR_NOMEM;
+            goto fail;
+        }
     }
     for (;;) {
         if (len == cap) {
@@ -552,10 +593,23 @@ enum dn_status dn_onnx_load_file(const char *path, struct dn_graph **out)
         st = DN_ERR_IO;
         goto fail;
     }
-    st = dn_onnx_load_buffer(buf, len, out);
+    if (f != stdin)
+        fclose(f);
+    f = NULL;
+    /* the file's bytes go as soon as protobuf-c has its copy, and the
+     * weights then move from the message into the graph: at most about two
+     * copies of the weights are alive at once */
+    Onnx__ModelProto *mp = unpack(buf, len);
+    free(buf);
+    buf = NULL;
+    if (!mp)
+        return DN_ERR_INVALID;
+    st = import_model(mp, out);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    return st;
 fail:
     free(buf);
-    if (f != stdin)
+    if (f && f != stdin)
         fclose(f);
     return st;
 }
