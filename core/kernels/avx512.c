@@ -134,6 +134,7 @@ static void pack_im2col_avx512(const struct dn_im2col *p, int64_t k0, int64_t kc
 {
     const int64_t taps = (int64_t)p->kh * p->kw;
     const __m512 z = _mm512_setzero_ps();
+    const __m512i even_idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     __mmask16 m0[64], m1[64];
     (void)n;
     (void)nr;
@@ -154,6 +155,16 @@ static void pack_im2col_avx512(const struct dn_im2col *p, int64_t k0, int64_t kc
                 _mm512_mask_storeu_ps(d, m0[r], _mm512_maskz_loadu_ps(m0[r], src));
                 if (m1[r])
                     _mm512_mask_storeu_ps(d + 16, m1[r], _mm512_maskz_loadu_ps(m1[r], src + 16));
+            } else if (p->sw == 2) {
+                /* even elements of up to 64 consecutive floats */
+                int64_t len = p->run_len[r];
+                for (int64_t q = 0; q < len; q += 16) {
+                    int64_t left = 2 * (len - q) - 1; /* floats needed from src + 2q */
+                    __m512 lo = _mm512_maskz_loadu_ps(lo_mask(left), src + 2 * q);
+                    __m512 hi = _mm512_maskz_loadu_ps(lo_mask(left - 16), src + 2 * q + 16);
+                    __m512 ev = _mm512_permutex2var_ps(lo, even_idx, hi);
+                    _mm512_mask_storeu_ps(d + q, lo_mask(len - q), ev);
+                }
             } else {
                 for (int64_t q = 0; q < p->run_len[r]; q++)
                     d[q] = src[q * p->sw];
@@ -166,7 +177,66 @@ static void pack_im2col_avx512(const struct dn_im2col *p, int64_t k0, int64_t kc
     }
 }
 
+
+static inline __m512 act16(__m512 v, __m512 a, __m512 b, int aff, int relu)
+{
+    if (aff)
+        v = _mm512_add_ps(_mm512_mul_ps(v, a), b);
+    return relu ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
+}
+
+static void zero_floats(float *d, int64_t n)
+{
+    const __m512 z = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(d + i, z);
+    if (i < n)
+        _mm512_mask_storeu_ps(d + i, lo_mask(n - i), z);
+}
+
+/* stage_plane (see plane-inc.h) with 16 lanes; pooling takes the even and
+ * odd columns of two rows apart with permutes */
+static void stage_plane_avx512(const float *restrict x, int64_t H, int64_t W, float a, float b, int aff,
+                               int relu, int pool, int64_t pt, int64_t pl, int64_t HS, int64_t WS,
+                               float *restrict d)
+{
+    const int64_t IH = pool ? H / 2 : H, IW = pool ? W / 2 : W;
+    const __m512 va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b), quarter = _mm512_set1_ps(0.25f);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    zero_floats(d, pt * WS);
+    for (int64_t r = 0; r < IH; r++) {
+        float *restrict dr = d + (pt + r) * WS;
+        zero_floats(dr, pl);
+        if (pool) {
+            const float *x0 = x + 2 * r * W, *x1 = x0 + W;
+            for (int64_t q = 0; q < IW; q += 16) {
+                int64_t need = 2 * (IW - q); /* inputs left in this row pair */
+                __mmask16 mlo = lo_mask(need), mhi = lo_mask(need - 16);
+                __m512 l0 = act16(_mm512_maskz_loadu_ps(mlo, x0 + 2 * q), va, vb, aff, relu);
+                __m512 h0 = act16(_mm512_maskz_loadu_ps(mhi, x0 + 2 * q + 16), va, vb, aff, relu);
+                __m512 l1 = act16(_mm512_maskz_loadu_ps(mlo, x1 + 2 * q), va, vb, aff, relu);
+                __m512 h1 = act16(_mm512_maskz_loadu_ps(mhi, x1 + 2 * q + 16), va, vb, aff, relu);
+                __m512 sum = _mm512_add_ps(_mm512_permutex2var_ps(l0, even, h0), _mm512_permutex2var_ps(l0, odd, h0));
+                sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(l1, even, h1));
+                sum = _mm512_add_ps(sum, _mm512_permutex2var_ps(l1, odd, h1));
+                _mm512_mask_storeu_ps(dr + pl + q, lo_mask(IW - q), _mm512_mul_ps(sum, quarter));
+            }
+        } else {
+            const float *xr = x + r * W;
+            for (int64_t q = 0; q < IW; q += 16) {
+                __mmask16 m = lo_mask(IW - q);
+                _mm512_mask_storeu_ps(dr + pl + q, m, act16(_mm512_maskz_loadu_ps(m, xr + q), va, vb, aff, relu));
+            }
+        }
+        zero_floats(dr + pl + IW, WS - pl - IW);
+    }
+    zero_floats(d + (pt + IH) * WS, (HS - pt - IH) * WS);
+}
+
 #include "plane-inc.h"
+#include "wino-inc.h"
 
 const struct dn_kernels dn_kernels_avx512 = {
     .isa = DN_ISA_AVX512,
@@ -176,7 +246,9 @@ const struct dn_kernels dn_kernels_avx512 = {
     .gemm = dn_f32_gemm_8x32__avx512,
     .pack_rows = pack_rows_avx512,
     .pack_im2col = pack_im2col_avx512,
-    .stage_plane = stage_plane,
+    .stage_plane = stage_plane_avx512,
     .maxpool_plane = maxpool_plane,
+    .wino_in = wino_in,
+    .wino_out = wino_out,
     .fma_loop = fma_loop_avx512,
 };

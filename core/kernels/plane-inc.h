@@ -7,7 +7,7 @@
  * applied (x * a + b when aff, then max(0, .) when relu), 2x2-average-pooled
  * when pool (the plane is then H/2 x W/2), placed at (pt, pl) inside a zeroed
  * HS x WS plane d. */
-static void stage_plane(const float *restrict x, int64_t H, int64_t W, float a, float b, int aff,
+static inline void stage_plane(const float *restrict x, int64_t H, int64_t W, float a, float b, int aff,
                         int relu, int pool, int64_t pt, int64_t pl, int64_t HS, int64_t WS,
                         float *restrict d)
 {
