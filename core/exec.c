@@ -174,16 +174,27 @@ static void conv_runs(const struct dn_exec *e, const struct step *s, int64_t b, 
     }
 }
 
+/* Work units of a conv: panels of nr output pixels, each split into mg
+ * groups of row tiles when there are few panels (small maps), so threads
+ * stay busy. Which unit computes an element never changes its arithmetic. */
+static int64_t conv_groups(const struct step *s, int mr, int nr)
+{
+    int64_t panels = s->N * cdiv(s->OH * s->OW, nr), mt = cdiv(s->M, mr);
+    int64_t mg = cdiv(16, panels);
+    return mg < 1 ? 1 : mg > mt ? mt : mg;
+}
+
 static void conv_gemm(const struct dn_exec *e, const struct step *s, int ith, int nth)
 {
     const int mr = e->k->mr, nr = e->k->nr;
     const int64_t OHW = s->OH * s->OW, np = cdiv(OHW, nr), K = s->K, kc_max = kc_of(K);
-    const int64_t mt = cdiv(s->M, mr);
+    const int64_t mt = cdiv(s->M, mr), mg = conv_groups(s, mr, nr);
     float *bpack = e->scratch + (size_t)ith * e->scratch_floats;
-    int64_t lo, hi;
-    slice(s->N * np, ith, nth, &lo, &hi);
     struct dn_im2col ic;
-    for (int64_t p = lo; p < hi; p++) {
+    int64_t lo, hi;
+    slice(s->N * np * mg, ith, nth, &lo, &hi);
+    for (int64_t u = lo; u < hi; u++) {
+        int64_t p = u / mg, grp = u % mg, t0 = grp * mt / mg, t1 = (grp + 1) * mt / mg;
         int64_t b = p / np, n0 = (p % np) * nr;
         int n = (int)(OHW - n0 < nr ? OHW - n0 : nr);
         float *y = s->y + b * s->y_bs + n0;
@@ -192,7 +203,7 @@ static void conv_gemm(const struct dn_exec *e, const struct step *s, int ith, in
         for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
             int64_t kc = K - k0 < kc_max ? K - k0 : kc_max;
             conv_pack(e, s, b, n0, n, k0, kc, &ic, bpack);
-            for (int64_t t = 0; t < mt; t++) {
+            for (int64_t t = t0; t < t1; t++) {
                 int m = (int)(s->M - t * mr < mr ? s->M - t * mr : mr);
                 struct dn_gemm_params gp = {
                     .row_bias = s->bias ? s->bias + t * mr : NULL,
