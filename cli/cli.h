@@ -34,17 +34,21 @@ void dn_json_shape(FILE *f, const struct dn_shape *s);
 /* 1 if stderr is a terminal (progress display). */
 int dn_stderr_is_tty(void);
 
-/* Loads a model, reporting problems under its file name. NULL on failure. */
+/* Loads a model, reporting problems under its file name. NULL on failure.
+ * "builtin:ARCH" (ARCH densenet121/169/201/161) is the library's built-in
+ * torchvision DenseNet: dynamic batch, 224x224, seeded random weights. */
+#define DN_BUILTIN_PREFIX "builtin:"
+#define DN_BUILTIN_SEED 1
 struct dn_graph *dn_cli_load_model(const char *path);
 /* Finds a shipped data file: beside the binary (build tree), in the source
  * tree of a VPATH build, else the installed data directory. Returns path. */
 const char *dn_find_data_file(const char *name, char *path, size_t size);
-/* Keeps *s a session of one-input model g for shape *want, rebuilding it only
- * when *want differs from *have (the shape it was made for); errors are
- * reported under file. */
+/* Keeps *s a session of one-input model g for shape *want, made with opts
+ * (NULL: defaults), rebuilding it only when *want differs from *have (the
+ * shape it was made for); errors are reported under file. */
 enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **s,
                                   struct dn_shape *have, const struct dn_shape *want,
-                                  const char *file);
+                                  const char *file, const struct dn_session_opts *opts);
 /* The model used when -m is not given: $DENSENET_MODEL, else the shipped one. */
 const char *dn_default_model_path(void);
 /* Parses "1x3x224x224" or "1,3,224,224" into s; returns 0 on success. */
@@ -94,6 +98,35 @@ void dn_prep_help(void);
 /* Reads, decodes and preprocesses one image file ("-": stdin) into a malloc'ed
  * CHW tensor; returns 0, or -1 after reporting "densenet: FILE: reason". */
 int dn_prep_file(const struct dn_prep *p, const char *path, float **out, struct dn_shape *chw);
+/* The same, reporting nothing: on failure the reason goes to err (for the
+ * batch loader thread, whose messages the main thread prints in order). */
+int dn_prep_file_quiet(const struct dn_prep *p, const char *path, float **out, struct dn_shape *chw,
+                       char *err, size_t errlen);
+
+/* Session flags shared by run, classify, eval, inspect and bench (opts.c):
+ * -t/--threads N (bench: N[,N...]), --isa NAME, --no-opt=PASS[,PASS]|all. */
+enum { DN_OPT_ISA = 1100, DN_OPT_NO_OPT };
+#define DN_SESSION_LONGOPTS                                                \
+    {"threads", required_argument, 0, 't'},                                \
+    {"isa", required_argument, 0, DN_OPT_ISA},                             \
+    {"no-opt", required_argument, 0, DN_OPT_NO_OPT}
+/* the case labels of those flags in a getopt switch: `DN_SESSION_CASES:` */
+#define DN_SESSION_CASES case 't': case DN_OPT_ISA: case DN_OPT_NO_OPT
+#define DN_MAX_THREAD_COUNTS 16
+struct dn_cli_sess {
+    struct dn_session_opts opts;        /* what sessions are made with */
+    int threads[DN_MAX_THREAD_COUNTS];  /* -t as given; n_threads 0: default */
+    int n_threads;
+    char no_opt[512];                   /* --no-opt names, comma-joined */
+};
+void dn_cli_sess_init(struct dn_cli_sess *o);
+/* Records one flag ('t', DN_OPT_ISA or DN_OPT_NO_OPT); a comma list for -t
+ * only when list is set. Returns 0, or DN_EXIT_USAGE after reporting. */
+int dn_cli_sess_flag(struct dn_cli_sess *o, const char *cmd, int code, const char *arg, int list);
+void dn_cli_sess_help(int list);
+/* Notes once on stderr when $DENSENET_ISA is set but unusable (the default
+ * ISA is then the best one this CPU has). */
+void dn_cli_isa_env_check(void);
 
 /* subcommands */
 int cmd_run(int argc, char **argv);
@@ -101,5 +134,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -1,10 +1,11 @@
 /* cmd_classify.c: `densenet classify [-m MODEL] [-k K] [--json|--tsv] IMAGE...`: top-k
  * labels for each image, in input order, as text, TSV or JSON Lines.
  *
- * Images are preprocessed one by one and run in batches of --batch images that
- * share a tensor shape; the session is rebuilt only when the batch shape
- * changes. A bad image is reported and skipped, and the exit status is 1. */
-#include "cli.h"
+ * Images go through the shared batch loop (batch.c): decoded on a loader
+ * thread, run in batches of --batch images that share a tensor shape, the
+ * session rebuilt only when the batch shape changes. A bad image is reported
+ * and skipped, and the exit status is 1. */
+#include "batch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -19,22 +20,14 @@ enum out_format { OUT_TEXT, OUT_TSV, OUT_JSON };
 
 struct classify {
     const char *model_path;
-    struct dn_graph *g;
-    struct dn_session *s;
-    struct dn_shape batch_shape;     /* shape the session was made for */
     struct dn_prep prep;
     struct dn_labels labels;
     int have_labels;
-    int k, batch;
+    int k;
     enum score_mode mode;
     enum out_format format;
-    int failed;
-    /* pending batch */
-    char **names;
-    float *data;
-    struct dn_shape chw;
-    int n_pending;
-    int done, total, progress;
+    char **files;
+    int total, progress;
 };
 
 static void help(void)
@@ -43,7 +36,9 @@ static void help(void)
            "                         [--files-from FILE] [OPTIONS] IMAGE...\n\n"
            "Prints the top-K classes of each JPEG or PNG image ('-' or no IMAGE reads\n"
            "standard input), in input order.\n\n"
-           "  -m, --model MODEL      ONNX model (default: the shipped Fashion-MNIST model)\n"
+           "  -m, --model MODEL      ONNX model, or builtin:densenet121 (169, 201, 161) for the\n"
+           "                         built-in random-weight network (default: the shipped\n"
+           "                         Fashion-MNIST model)\n"
            "  -k, --top K            classes per image (default 5)\n"
            "      --json             JSON Lines: {\"file\", \"top\": [{\"index\", \"label\", \"prob\"}]}\n"
            "      --tsv              tab-separated: file, rank, index, label, prob\n"
@@ -57,12 +52,7 @@ static void help(void)
            "      --raw              the model's raw outputs (logits)\n"
            "  -h, --help             show this help\n");
     dn_prep_help();
-}
-
-static void progress(struct classify *c)
-{
-    if (c->progress)
-        fprintf(stderr, "\rclassify: %d/%d images", c->done, c->total);
+    dn_cli_sess_help(0);
 }
 
 static void print_result(struct classify *c, const char *file, const float *scores, int n)
@@ -129,94 +119,45 @@ static void score(enum score_mode mode, float *v, int n)
     }
 }
 
-/* Runs the pending images and prints their results. Returns -1 if the model
- * cannot run at all (then nothing more will work), else 0. */
-static int flush(struct classify *c)
+/* The batch loop's callbacks: items are files[i]. */
+static int load_image(void *user, int i, float **out, struct dn_shape *chw, char *err, size_t errlen)
 {
-    if (c->n_pending == 0)
-        return 0;
-    struct dn_shape s = {4, {c->n_pending, c->chw.d[0], c->chw.d[1], c->chw.d[2]}};
-    int rc = 0;
-    enum dn_status st = dn_cli_session_for(c->g, &c->s, &c->batch_shape, &s, c->names[0]);
-    if (st != DN_OK) {
-        for (int i = 1; i < c->n_pending; i++)
-            dn_err(c->names[i], "skipped: the model cannot take this input");
-        c->failed = 1;
-        rc = st == DN_ERR_SHAPE ? 0 : -1;
-        goto done;
-    }
-    const float *in[1] = {c->data};
-    dn_diag_set_file(c->model_path);
-    st = dn_session_run(c->s, in);
-    dn_diag_set_file(NULL);
-    if (st != DN_OK) {
-        c->failed = 1;
-        rc = -1;
-        goto done;
-    }
-    struct dn_tensor out = dn_session_output(c->s, 0);
-    int64_t per = dn_shape_numel(&out.shape) / c->n_pending;
-    if (out.dtype != DN_DTYPE_F32 || out.shape.ndim < 1 || out.shape.d[0] != c->n_pending || per < 1) {
-        dn_err(c->model_path, "the first output is not a float32 batch of class scores");
-        c->failed = 1;
-        rc = -1;
-        goto done;
-    }
+    struct classify *c = user;
+    return dn_prep_file_quiet(&c->prep, c->files[i], out, chw, err, errlen);
+}
+
+static const char *image_name(void *user, int i)
+{
+    return ((struct classify *)user)->files[i];
+}
+
+/* Prints the results of one forward pass; -1 if the model's output is not
+ * class scores (then nothing more will work). */
+static int print_pass(void *user, const struct dn_batch_pass *pass)
+{
+    struct classify *c = user;
+    int64_t per;
+    const float *scores = dn_batch_scores(pass, c->model_path, &per);
+    if (!scores)
+        return -1;
     if (!c->have_labels && per == 1000 && dn_labels_imagenet(&c->labels) == 0)
         c->have_labels = 1;
     float *v = malloc(sizeof(float) * (size_t)per);
     if (!v) {
         dn_err(NULL, "out of memory");
-        rc = -1;
-        goto done;
+        return -1;
     }
     if (c->progress)
         fputc('\r', stderr);
-    for (int i = 0; i < c->n_pending; i++) {
-        memcpy(v, (float *)out.data + i * per, sizeof(float) * (size_t)per);
+    for (int i = 0; i < pass->n; i++) {
+        memcpy(v, scores + i * per, sizeof(float) * (size_t)per);
         score(c->mode, v, (int)per);
-        print_result(c, c->names[i], v, (int)per);
+        print_result(c, c->files[pass->items[i]], v, (int)per);
     }
     fflush(stdout);
     free(v);
-done:
-    c->done += c->n_pending;
-    progress(c);
-    c->n_pending = 0;
-    return rc;
-}
-
-/* Preprocesses one image into the pending batch, flushing first when the
- * batch is full or the image's tensor shape differs. */
-static int add_image(struct classify *c, char *name)
-{
-    float *t;
-    struct dn_shape chw;
-    if (dn_prep_file(&c->prep, name, &t, &chw)) {
-        c->failed = 1;
-        c->done++;
-        progress(c);
-        return 0;
-    }
-    if (c->n_pending && (c->n_pending == c->batch || memcmp(&chw, &c->chw, sizeof chw) != 0))
-        if (flush(c)) {
-            free(t);
-            return -1;
-        }
-    size_t each = (size_t)dn_shape_numel(&chw);
-    if (c->n_pending == 0) {
-        free(c->data);
-        c->data = malloc(sizeof(float) * each * (size_t)c->batch);
-        if (!c->data) {
-            dn_err(name, "out of memory for a batch of %d", c->batch);
-            free(t);
-            return -1;
-        }
-        c->chw = chw;
-    }
-    memcpy(c->data + each * (size_t)c->n_pending, t, sizeof(float) * each);
-    c->names[c->n_pending++] = name;
-    free(t);
+    if (c->progress)
+        fprintf(stderr, "\rclassify: %d/%d images", pass->done, c->total);
     return 0;
 }
 
@@ -265,17 +206,21 @@ int cmd_classify(int argc, char **argv)
         {"batch", required_argument, 0, 'b'}, {"files-from", required_argument, 0, OPT_FILES_FROM},
         {"labels", required_argument, 0, 'l'}, {"raw", no_argument, 0, OPT_RAW},
         {"sigmoid", no_argument, 0, OPT_SIGMOID}, {"softmax", no_argument, 0, OPT_SOFTMAX},
-        {"help", no_argument, 0, 'h'}, DN_PREP_LONGOPTS, {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'}, DN_PREP_LONGOPTS, DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
     struct classify c;
+    struct dn_cli_sess so;
+    struct dn_batch b;
     const char *labels_path = NULL, *files_from = NULL;
     char **files = NULL;
     int n_files = 0, opt, rc, code = DN_EXIT_OK;
     long long v;
     memset(&c, 0, sizeof c);
+    memset(&b, 0, sizeof b);
     c.k = 5;
-    c.batch = 1;
+    b.size = 1;
     dn_prep_init(&c.prep);
-    while ((opt = getopt_long(argc, argv, ":m:k:b:l:h", opts, NULL)) != -1) {
+    dn_cli_sess_init(&so);
+    while ((opt = getopt_long(argc, argv, ":m:k:b:l:t:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': c.model_path = optarg; break;
         case 'k':
@@ -286,7 +231,7 @@ int cmd_classify(int argc, char **argv)
         case 'b':
             if (dn_parse_int(optarg, 1, 4096, &v))
                 return dn_usage_error("classify", "invalid --batch '%s' (1 to 4096)", optarg);
-            c.batch = (int)v;
+            b.size = (int)v;
             break;
         case 'l': labels_path = optarg; break;
         case OPT_JSON: c.format = OUT_JSON; break;
@@ -295,6 +240,10 @@ int cmd_classify(int argc, char **argv)
         case OPT_RAW: c.mode = SCORE_RAW; break;
         case OPT_SIGMOID: c.mode = SCORE_SIGMOID; break;
         case OPT_SOFTMAX: c.mode = SCORE_SOFTMAX; break;
+        DN_SESSION_CASES:
+            if ((rc = dn_cli_sess_flag(&so, "classify", opt, optarg, 0)))
+                return rc;
+            break;
         case 'h': help(); return DN_EXIT_OK;
         case ':':
         case '?': return dn_bad_option("classify", opt == ':', argv);
@@ -305,28 +254,28 @@ int cmd_classify(int argc, char **argv)
     }
     if (!c.model_path)
         c.model_path = dn_default_model_path();
-    c.g = dn_cli_load_model(c.model_path);
-    if (!c.g)
+    struct dn_graph *g = dn_cli_load_model(c.model_path);
+    if (!g)
         return DN_EXIT_MODEL;
-    if (dn_graph_input_count(c.g) != 1 || dn_graph_input_shape(c.g, 0).ndim != 4) {
+    if (dn_graph_input_count(g) != 1 || dn_graph_input_shape(g, 0).ndim != 4) {
         dn_err(c.model_path, "classify needs a model with one NCHW image input");
         code = DN_EXIT_MODEL;
         goto done;
     }
-    if ((rc = dn_prep_finish(&c.prep, c.g, c.model_path))) {
+    if ((rc = dn_prep_finish(&c.prep, g, c.model_path))) {
         code = rc;
         goto done;
     }
     if (c.mode == SCORE_AUTO)
-        c.mode = dn_graph_ends_in_softmax(c.g) ? SCORE_PROBS : SCORE_SOFTMAX;
+        c.mode = dn_graph_ends_in_softmax(g) ? SCORE_PROBS : SCORE_SOFTMAX;
     if (labels_path) {
         if (dn_labels_read_file(&c.labels, labels_path)) {
             code = DN_EXIT_USAGE;
             goto done;
         }
         c.have_labels = 1;
-    } else if (dn_graph_meta(c.g, "densenet.labels")) {
-        if (dn_labels_from_text(&c.labels, dn_graph_meta(c.g, "densenet.labels"))) {
+    } else if (dn_graph_meta(g, "densenet.labels")) {
+        if (dn_labels_from_text(&c.labels, dn_graph_meta(g, "densenet.labels"))) {
             code = DN_EXIT_MODEL;
             goto done;
         }
@@ -356,30 +305,22 @@ int cmd_classify(int argc, char **argv)
         }
         n_files = 1;
     }
-    c.names = malloc(sizeof(char *) * (size_t)c.batch);
-    if (!c.names) {
-        dn_err(NULL, "out of memory");
-        code = DN_EXIT_INPUT;
-        goto done;
-    }
+    c.files = files;
     c.total = n_files;
     c.progress = dn_stderr_is_tty() && !isatty(1) && n_files > 1;
-    int fatal = 0;
-    for (int i = 0; i < n_files && !fatal; i++)
-        fatal = add_image(&c, files[i]) != 0;
-    if (!fatal)
-        fatal = flush(&c) != 0;
+    b.g = g;
+    b.model_path = c.model_path;
+    b.opts = &so.opts;
+    struct dn_batch_source src = {n_files, load_image, image_name, &c};
+    code = dn_batch_run(&b, &src, print_pass, &c);
     if (c.progress)
         fputc('\n', stderr);
-    code = fatal ? DN_EXIT_MODEL : c.failed ? DN_EXIT_INPUT : DN_EXIT_OK;
 done:
     for (int i = 0; i < n_files; i++)
         free(files[i]);
     free(files);
-    free(c.names);
-    free(c.data);
     dn_labels_free(&c.labels);
-    dn_session_free(c.s);
-    dn_graph_free(c.g);
+    dn_session_free(b.s);
+    dn_graph_free(g);
     return code;
 }

@@ -7,7 +7,7 @@
  * named by --idx-labels. Folder classes map to the model's labels by name when
  * the model has labels, else by sorted folder order. IDX images are 8-bit gray
  * and go through the same preprocessing as a gray PNG would. */
-#include "cli.h"
+#include "batch.h"
 #include "image.h"
 
 #include <dirent.h>
@@ -45,13 +45,15 @@ static void help(void)
            "DATASET is a folder with one subfolder of images per class, or an IDX\n"
            "images file (MNIST/Fashion-MNIST format, .gz or not) whose labels file is\n"
            "found beside it (X-images-idx3-ubyte -> X-labels-idx1-ubyte).\n\n"
-           "  -m, --model MODEL       ONNX model (default: the shipped Fashion-MNIST model)\n"
+           "  -m, --model MODEL       ONNX model or builtin:ARCH (default: the shipped\n"
+           "                          Fashion-MNIST model)\n"
            "  -j, --json              one JSON object: images, top1, top5, images_per_s, ...\n"
            "  -b, --batch N           images per forward pass (default 32)\n"
            "  -n, --limit N           evaluate only the first N images\n"
            "      --idx-labels FILE   IDX labels file for an IDX images file\n"
            "  -h, --help              show this help\n");
     dn_prep_help();
+    dn_cli_sess_help(0);
 }
 
 static void dataset_free(struct dataset *d)
@@ -285,6 +287,86 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* An evaluation as the batch loop sees it: items are samples 0..n-1. */
+struct eval {
+    const struct dataset *d;
+    const struct dn_prep *prep;
+    const char *root, *model;
+    int n, progress;
+    long long top1, top5, seen;
+    double t0, model_s;
+};
+
+/* IDX images are 8-bit gray; they go through preprocessing as PIL would
+ * hold them after convert('RGB'). */
+static int load_sample(void *user, int i, float **out, struct dn_shape *chw, char *err, size_t errlen)
+{
+    const struct eval *e = user;
+    const struct dataset *d = e->d;
+    if (!d->pixels)
+        return dn_prep_file_quiet(e->prep, d->samples[i].path, out, chw, err, errlen);
+    struct dn_image img = {d->cols, d->rows, 3, NULL};
+    char why[200];
+    int c, h, w;
+    float *t = NULL;
+    dn_preprocess_dims(&e->prep->opts, d->cols, d->rows, &c, &h, &w);
+    img.pixels = malloc((size_t)d->rows * d->cols * 3);
+    t = malloc(sizeof(float) * (size_t)c * h * w);
+    if (!img.pixels || !t) {
+        snprintf(err, errlen, "image %d: out of memory", i);
+        goto fail;
+    }
+    const unsigned char *src = d->pixels + (size_t)i * d->rows * d->cols;
+    for (int p = 0; p < d->rows * d->cols; p++)
+        img.pixels[3 * p] = img.pixels[3 * p + 1] = img.pixels[3 * p + 2] = src[p];
+    if (dn_preprocess_run(&img, &e->prep->opts, t, why, sizeof why)) {
+        snprintf(err, errlen, "image %d: %s", i, why);
+        goto fail;
+    }
+    free(img.pixels);
+    *out = t;
+    *chw = (struct dn_shape){3, {c, h, w}};
+    return 0;
+fail:
+    free(img.pixels);
+    free(t);
+    return -1;
+}
+
+static const char *sample_name(void *user, int i)
+{
+    const struct eval *e = user;
+    return e->d->pixels ? e->root : e->d->samples[i].path;
+}
+
+/* Counts top-1/top-5 hits of one forward pass (ties go to the lower index). */
+static int score_pass(void *user, const struct dn_batch_pass *pass)
+{
+    struct eval *e = user;
+    int64_t per;
+    const float *scores = dn_batch_scores(pass, e->model, &per);
+    if (!scores)
+        return -1;
+    for (int b = 0; b < pass->n; b++) {
+        int i = pass->items[b];
+        int want = e->d->pixels ? e->d->labels[i] : e->d->samples[i].label;
+        const float *y = scores + b * per;
+        int rank = 0;
+        for (int64_t k = 0; want < per && k < per; k++)
+            rank += y[k] > y[want] || (y[k] == y[want] && k < want);
+        e->top1 += want < per && rank == 0;
+        e->top5 += want < per && rank < 5;
+        e->seen++;
+    }
+    e->model_s += pass->run_ms / 1e3;
+    if (e->progress) {
+        double el = now_s() - e->t0;
+        fprintf(stderr, "\reval: %lld/%d images, top-1 %.2f%%, %.0f images/s ", e->seen, e->n,
+                100.0 * e->top1 / e->seen, e->seen / (el > 0 ? el : 1e-9));
+    }
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     enum { OPT_IDX_LABELS = 1 };
@@ -292,13 +374,15 @@ int cmd_eval(int argc, char **argv)
         {"model", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
         {"batch", required_argument, 0, 'b'}, {"limit", required_argument, 0, 'n'},
         {"idx-labels", required_argument, 0, OPT_IDX_LABELS}, {"help", no_argument, 0, 'h'},
-        DN_PREP_LONGOPTS, {0, 0, 0, 0}};
+        DN_PREP_LONGOPTS, DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
     struct dn_prep prep;
+    struct dn_cli_sess so;
     const char *model = NULL, *idx_labels = NULL;
     int json = 0, batch = 32, limit = -1, opt, rc;
     long long v;
     dn_prep_init(&prep);
-    while ((opt = getopt_long(argc, argv, ":m:jb:n:h", opts, NULL)) != -1) {
+    dn_cli_sess_init(&so);
+    while ((opt = getopt_long(argc, argv, ":m:jb:n:t:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
         case 'j': json = 1; break;
@@ -313,6 +397,10 @@ int cmd_eval(int argc, char **argv)
             limit = (int)v;
             break;
         case OPT_IDX_LABELS: idx_labels = optarg; break;
+        DN_SESSION_CASES:
+            if ((rc = dn_cli_sess_flag(&so, "eval", opt, optarg, 0)))
+                return rc;
+            break;
         case 'h': help(); return DN_EXIT_OK;
         case ':':
         case '?': return dn_bad_option("eval", opt == ':', argv);
@@ -329,9 +417,7 @@ int cmd_eval(int argc, char **argv)
     struct dn_graph *g = dn_cli_load_model(model);
     struct dataset d = {0};
     struct dn_labels labels = {0};
-    struct dn_session *s = NULL;
-    float *data = NULL;
-    int *want = NULL;
+    struct dn_batch b = {g, model, &so.opts, batch, NULL, {0, {0}}, 0};
     int code = DN_EXIT_OK;
     if (!g)
         return DN_EXIT_MODEL;
@@ -356,117 +442,16 @@ int cmd_eval(int argc, char **argv)
         code = DN_EXIT_INPUT;
         goto done;
     }
-    int n = limit > 0 && limit < d.n ? limit : d.n;
-    int progress = dn_stderr_is_tty();
-    long long top1 = 0, top5 = 0, seen = 0, failed = 0;
-    struct dn_shape chw = {0, {0}}, cur = {0, {0}}, sess_shape = {0, {0}};
-    size_t each = 0;
-    int pending = 0;
-    double t0 = now_s(), t_model = 0.0;
-    want = malloc(sizeof(int) * (size_t)batch);
-    if (!want) {
-        dn_err(NULL, "out of memory");
-        code = DN_EXIT_INPUT;
-        goto done;
-    }
-    for (int i = 0; i <= n; i++) {
-        float *t = NULL;
-        int label = -1;
-        if (i < n) {
-            if (d.pixels) {
-                /* an IDX gray image, as PIL would hold it after convert('RGB') */
-                struct dn_image img = {d.cols, d.rows, 3, NULL};
-                char err[256];
-                img.pixels = malloc((size_t)d.rows * d.cols * 3);
-                int c, h, w;
-                dn_preprocess_dims(&prep.opts, d.cols, d.rows, &c, &h, &w);
-                t = malloc(sizeof(float) * (size_t)c * h * w);
-                if (!img.pixels || !t) {
-                    dn_err(root, "out of memory");
-                    free(img.pixels);
-                    free(t);
-                    code = DN_EXIT_INPUT;
-                    goto done;
-                }
-                const unsigned char *src = d.pixels + (size_t)i * d.rows * d.cols;
-                for (int p = 0; p < d.rows * d.cols; p++)
-                    img.pixels[3 * p] = img.pixels[3 * p + 1] = img.pixels[3 * p + 2] = src[p];
-                int bad = dn_preprocess_run(&img, &prep.opts, t, err, sizeof err);
-                free(img.pixels);
-                if (bad) {
-                    dn_err(root, "image %d: %s", i, err);
-                    free(t);
-                    code = DN_EXIT_INPUT;
-                    goto done;
-                }
-                chw = (struct dn_shape){3, {c, h, w}};
-                label = d.labels[i];
-            } else {
-                if (dn_prep_file(&prep, d.samples[i].path, &t, &chw)) {
-                    failed++;
-                    continue;
-                }
-                label = d.samples[i].label;
-            }
-        }
-        /* run the pending batch when full, at a shape change, or at the end */
-        int flush = pending && (i == n || pending == batch || memcmp(&chw, &cur, sizeof chw) != 0);
-        if (flush) {
-            struct dn_shape bs = {4, {pending, cur.d[0], cur.d[1], cur.d[2]}};
-            struct dn_tensor out;
-            double ta = now_s();
-            enum dn_status est = dn_cli_session_for(g, &s, &sess_shape, &bs, model);
-            if (est != DN_OK) {
-                free(t);
-                code = est == DN_ERR_SHAPE ? DN_EXIT_INPUT : DN_EXIT_MODEL;
-                goto done;
-            }
-            const float *in[1] = {data};
-            if (dn_session_run(s, in) != DN_OK) {
-                free(t);
-                code = DN_EXIT_MODEL;
-                goto done;
-            }
-            t_model += now_s() - ta;
-            out = dn_session_output(s, 0);
-            int64_t per = dn_shape_numel(&out.shape) / pending;
-            for (int b = 0; b < pending; b++) {
-                const float *y = (const float *)out.data + b * per;
-                int rank = 0;
-                for (int64_t k = 0; k < per; k++)
-                    rank += y[k] > y[want[b]] || (y[k] == y[want[b]] && k < want[b]);
-                top1 += want[b] < per && rank == 0;
-                top5 += want[b] < per && rank < 5;
-                seen++;
-            }
-            pending = 0;
-            if (progress) {
-                double el = now_s() - t0;
-                fprintf(stderr, "\reval: %lld/%d images, top-1 %.2f%%, %.0f images/s ", seen, n,
-                        100.0 * top1 / seen, seen / (el > 0 ? el : 1e-9));
-            }
-        }
-        if (i == n)
-            break;
-        if (pending == 0) {
-            cur = chw;
-            each = (size_t)dn_shape_numel(&chw);
-            free(data);
-            data = malloc(sizeof(float) * each * (size_t)batch);
-            if (!data) {
-                dn_err(NULL, "out of memory");
-                free(t);
-                code = DN_EXIT_INPUT;
-                goto done;
-            }
-        }
-        memcpy(data + each * (size_t)pending, t, sizeof(float) * each);
-        want[pending++] = label;
-        free(t);
-    }
-    if (progress)
+    struct eval e = {&d, &prep, root, model, limit > 0 && limit < d.n ? limit : d.n, dn_stderr_is_tty(),
+                     0, 0, 0, now_s(), 0.0};
+    struct dn_batch_source src = {e.n, load_sample, sample_name, &e};
+    code = dn_batch_run(&b, &src, score_pass, &e);
+    if (e.progress)
         fputc('\n', stderr);
-    double elapsed = now_s() - t0;
+    if (code == DN_EXIT_MODEL)
+        goto done;
+    long long seen = e.seen, failed = b.failed, top1 = e.top1, top5 = e.top5;
+    double elapsed = now_s() - e.t0;
     double p1 = seen ? 100.0 * top1 / seen : 0.0, p5 = seen ? 100.0 * top5 / seen : 0.0;
     if (json) {
         printf("{\"dataset\": ");
@@ -475,19 +460,15 @@ int cmd_eval(int argc, char **argv)
         dn_json_string(stdout, model);
         printf(", \"images\": %lld, \"failed\": %lld, \"top1\": %.2f, \"top5\": %.2f, "
                "\"images_per_s\": %.1f, \"seconds\": %.3f, \"model_seconds\": %.3f, \"batch\": %d}\n",
-               seen, failed, p1, p5, seen / (elapsed > 0 ? elapsed : 1e-9), elapsed, t_model, batch);
+               seen, failed, p1, p5, seen / (elapsed > 0 ? elapsed : 1e-9), elapsed, e.model_s, batch);
     } else {
         printf("dataset:   %s\nmodel:     %s\nimages:    %lld%s\n", root, model, seen,
                failed ? " (some failed, see above)" : "");
         printf("top-1:     %.2f%%\ntop-5:     %.2f%%\nspeed:     %.1f images/s (batch %d)\n", p1, p5,
                seen / (elapsed > 0 ? elapsed : 1e-9), batch);
     }
-    if (failed)
-        code = DN_EXIT_INPUT;
 done:
-    free(want);
-    free(data);
-    dn_session_free(s);
+    dn_session_free(b.s);
     dn_labels_free(&labels);
     dataset_free(&d);
     dn_graph_free(g);

@@ -1,6 +1,7 @@
 /* cmd_inspect.c: `densenet inspect MODEL [--json] [--layers] [--shape S]`: what a
  * model is (producer, opset, inputs, outputs, op histogram) and what running it
- * costs (parameters, multiply-accumulates, activation memory), as text or JSON. */
+ * costs (parameters, multiply-accumulates, packed weight and activation memory,
+ * and per executed step its implementation), as text or JSON. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -9,14 +10,18 @@
 
 static void help(void)
 {
-    printf("Usage: densenet inspect MODEL [--json] [--layers] [--shape NxCxHxW]\n\n"
+    printf("Usage: densenet inspect MODEL [--json] [--layers] [--shape NxCxHxW] [--isa NAME]\n"
+           "                        [--no-opt=PASS[,PASS]]\n\n"
            "Shows a model's inputs, outputs, op histogram, parameter count,\n"
-           "multiply-accumulates (MACs) and activation memory.\n\n"
+           "multiply-accumulates (MACs), packed weight and activation memory.\n"
+           "MODEL may be builtin:densenet121 (or 169, 201, 161): the built-in network.\n\n"
            "  -j, --json         one JSON object instead of text\n"
-           "  -l, --layers       one row per executed node (name, op, shape, MACs, params)\n"
+           "  -l, --layers       one row per executed step (name, op, implementation,\n"
+           "                     shape, MACs, params)\n"
            "  -s, --shape SHAPE  input shape to cost the model at (default: the declared\n"
            "                     shape, dynamic batch 1 and dynamic spatial dims 224)\n"
            "  -h, --help         show this help\n");
+    dn_cli_sess_help(0);
 }
 
 static void group_digits(long long v, char *buf, size_t size)
@@ -37,11 +42,14 @@ int cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"layers", no_argument, 0, 'l'},
-        {"shape", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int json = 0, layers = 0, c;
+        {"shape", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'},
+        DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
+    struct dn_cli_sess so;
+    int json = 0, layers = 0, c, rc;
     struct dn_shape given;
     int have_shape = 0;
-    while ((c = getopt_long(argc, argv, ":jls:h", opts, NULL)) != -1) {
+    dn_cli_sess_init(&so);
+    while ((c = getopt_long(argc, argv, ":jls:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'l': layers = 1; break;
@@ -49,6 +57,10 @@ int cmd_inspect(int argc, char **argv)
             if (dn_parse_shape(optarg, &given))
                 return dn_usage_error("inspect", "bad shape '%s' (expected e.g. 1x3x224x224)", optarg);
             have_shape = 1;
+            break;
+        DN_SESSION_CASES:
+            if ((rc = dn_cli_sess_flag(&so, "inspect", c, optarg, 0)))
+                return rc;
             break;
         case 'h': help(); return DN_EXIT_OK;
         default: return dn_bad_option("inspect", c == ':', argv);
@@ -71,8 +83,10 @@ int cmd_inspect(int argc, char **argv)
     }
     for (int i = 0; i < n_in; i++)
         shapes[i] = have_shape && i == 0 ? given : dn_concrete_input_shape(g, i, path, json);
+    if (so.opts.isa == DN_ISA_AUTO)
+        dn_cli_isa_env_check();
     dn_diag_set_file(path);
-    enum dn_status st = dn_session_init(&s, g, n_in, shapes);
+    enum dn_status st = dn_session_init_opts(&s, g, n_in, shapes, &so.opts);
     dn_diag_set_file(NULL);
     if (st != DN_OK) {
         code = st == DN_ERR_SHAPE && have_shape ? DN_EXIT_INPUT : DN_EXIT_MODEL;
@@ -82,7 +96,7 @@ int cmd_inspect(int argc, char **argv)
     int counts[64];
     int n_ops = dn_graph_op_histogram(g, ops, counts, 64);
     long long params = dn_graph_param_count(g), macs = dn_session_macs(s);
-    size_t act = dn_session_activation_bytes(s);
+    size_t act = dn_session_activation_bytes(s), packed = dn_session_weight_bytes(s);
     char b1[96], b2[96];
     if (json) {
         printf("{\"file\": ");
@@ -116,7 +130,9 @@ int cmd_inspect(int argc, char **argv)
             dn_json_string(stdout, ops[i]);
             printf(": %d", counts[i]);
         }
-        printf("}, \"params\": %lld, \"macs\": %lld, \"activation_bytes\": %zu", params, macs, act);
+        printf("}, \"params\": %lld, \"macs\": %lld, \"activation_bytes\": %zu, \"weight_bytes\": %zu"
+               ", \"isa\": \"%s\", \"threads\": %d",
+               params, macs, act, packed, dn_isa_name(dn_session_isa(s)), dn_session_threads(s));
         printf(", \"metadata\": {");
         for (int i = 0; i < dn_graph_meta_count(g); i++) {
             const char *k, *v;
@@ -134,7 +150,9 @@ int cmd_inspect(int argc, char **argv)
                 dn_session_node_info(s, i, &ni);
                 printf("%s\n  {\"name\": ", i ? "," : "");
                 dn_json_string(stdout, ni.name);
-                printf(", \"op\": \"%s\", \"shape\": ", ni.op);
+                printf(", \"op\": \"%s\", \"impl\": ", ni.op);
+                dn_json_string(stdout, ni.impl ? ni.impl : "");
+                printf(", \"shape\": ");
                 dn_json_shape(stdout, &ni.shape);
                 printf(", \"macs\": %lld, \"params\": %lld}", (long long)ni.macs, (long long)ni.params);
             }
@@ -164,6 +182,9 @@ int cmd_inspect(int argc, char **argv)
     printf("MACs:        %s (%.3f G multiply-accumulates)\n", b1, macs / 1e9);
     group_digits((long long)act, b1, sizeof b1);
     printf("activations: %s bytes (%.2f MiB, planned)\n", b1, act / 1048576.0);
+    group_digits((long long)packed, b1, sizeof b1);
+    printf("weights:     %s bytes (%.2f MiB, packed for the %s kernels)\n", b1, packed / 1048576.0,
+           dn_isa_name(dn_session_isa(s)));
     printf("ops:        ");
     for (int i = 0; i < n_ops; i++)
         printf(" %s %d%s", ops[i], counts[i], i + 1 < n_ops ? "," : "\n");
@@ -180,11 +201,11 @@ int cmd_inspect(int argc, char **argv)
             printf("metadata:    %s = %s\n", k, v);
     }
     if (layers) {
-        printf("\n%-40s %-20s %-18s %15s %12s\n", "node", "op", "output", "MACs", "params");
+        printf("\n%-40s %-20s %-44s %-18s %15s %12s\n", "node", "op", "impl", "output", "MACs", "params");
         for (int i = 0; i < dn_session_node_count(s); i++) {
             struct dn_node_info ni;
             dn_session_node_info(s, i, &ni);
-            printf("%-40s %-20s %-18s %15lld %12lld\n", ni.name, ni.op,
+            printf("%-40s %-20s %-44s %-18s %15lld %12lld\n", ni.name, ni.op, ni.impl ? ni.impl : "-",
                    dn_shape_str(&ni.shape, b1, sizeof b1), (long long)ni.macs, (long long)ni.params);
         }
     }

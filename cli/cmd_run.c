@@ -11,7 +11,8 @@
 
 static void help(void)
 {
-    printf("Usage: densenet run MODEL [-i IN.npy]... [-o OUT.npy] [--all]\n\n"
+    printf("Usage: densenet run MODEL [-i IN.npy]... [-o OUT.npy] [--all] [-t N] [--isa NAME]\n"
+           "                    [--no-opt=PASS[,PASS]]\n\n"
            "Runs MODEL (ONNX) on float32 .npy tensors and writes its output as .npy.\n"
            "Batch and spatial sizes may differ from the model's declared ones where\n"
            "the graph allows.\n\n"
@@ -20,6 +21,7 @@ static void help(void)
            "  -o, --output FILE  where to write; '-' or no -o is standard output\n"
            "      --all          write every graph output, one .npy after another\n"
            "  -h, --help         show this help\n");
+    dn_cli_sess_help(0);
 }
 
 int cmd_run(int argc, char **argv)
@@ -27,11 +29,13 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         {"input", required_argument, 0, 'i'}, {"output", required_argument, 0, 'o'},
         {"all", no_argument, 0, 'A'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
+    struct dn_cli_sess so;
     const char *inputs[16];
-    int n_inputs = 0, all = 0, c, code = DN_EXIT_OK;
+    int n_inputs = 0, all = 0, c, rc, code = DN_EXIT_OK;
     const char *out_path = "-";
-    while ((c = getopt_long(argc, argv, ":i:o:h", opts, NULL)) != -1) {
+    dn_cli_sess_init(&so);
+    while ((c = getopt_long(argc, argv, ":i:o:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             if (n_inputs == 16)
@@ -40,6 +44,10 @@ int cmd_run(int argc, char **argv)
             break;
         case 'o': out_path = optarg; break;
         case 'A': all = 1; break;
+        DN_SESSION_CASES:
+            if ((rc = dn_cli_sess_flag(&so, "run", c, optarg, 0)))
+                return rc;
+            break;
         case 'h': help(); return DN_EXIT_OK;
         default: return dn_bad_option("run", c == ':', argv);
         }
@@ -85,8 +93,10 @@ int cmd_run(int argc, char **argv)
             goto done;
         }
     }
+    if (so.opts.isa == DN_ISA_AUTO)
+        dn_cli_isa_env_check();
     dn_diag_set_file(n_inputs == 1 ? inputs[0] : model_path);
-    enum dn_status st = dn_session_init(&s, g, n_inputs, shapes);
+    enum dn_status st = dn_session_init_opts(&s, g, n_inputs, shapes, &so.opts);
     if (st == DN_OK)
         st = dn_session_run(s, (const float *const *)data);
     dn_diag_set_file(NULL);

@@ -86,24 +86,33 @@ int dn_prep_finish(struct dn_prep *p, const struct dn_graph *g, const char *mode
 
 int dn_prep_file(const struct dn_prep *p, const char *path, float **out, struct dn_shape *chw)
 {
+    char err[256];
+    if (dn_prep_file_quiet(p, path, out, chw, err, sizeof err) == 0)
+        return 0;
+    dn_err(path, "%s", err);
+    return -1;
+}
+
+int dn_prep_file_quiet(const struct dn_prep *p, const char *path, float **out, struct dn_shape *chw,
+                       char *err, size_t errlen)
+{
     unsigned char *bytes = NULL;
     size_t size = 0;
     struct dn_image img = {0};
-    char err[256];
     float *t = NULL;
     *out = NULL;
-    if (dn_file_read_all(path, &bytes, &size, err, sizeof err))
+    if (dn_file_read_all(path, &bytes, &size, err, errlen))
         goto fail;
-    if (dn_image_decode(bytes, size, p->max_pixels, &img, err, sizeof err))
+    if (dn_image_decode(bytes, size, p->max_pixels, &img, err, errlen))
         goto fail;
     int c, h, w;
     dn_preprocess_dims(&p->opts, img.width, img.height, &c, &h, &w);
     t = malloc(sizeof(float) * (size_t)c * (size_t)h * (size_t)w);
     if (!t) {
-        snprintf(err, sizeof err, "out of memory for a %dx%dx%d tensor", c, h, w);
+        snprintf(err, errlen, "out of memory for a %dx%dx%d tensor", c, h, w);
         goto fail;
     }
-    if (dn_preprocess_run(&img, &p->opts, t, err, sizeof err))
+    if (dn_preprocess_run(&img, &p->opts, t, err, errlen))
         goto fail;
     *chw = (struct dn_shape){3, {c, h, w}};
     *out = t;
@@ -111,7 +120,6 @@ int dn_prep_file(const struct dn_prep *p, const char *path, float **out, struct 
     dn_image_free(&img);
     return 0;
 fail:
-    dn_err(path, "%s", err);
     free(t);
     free(bytes);
     dn_image_free(&img);

@@ -1,5 +1,6 @@
-/* model.c: loading models for the CLI, finding the shipped default model, and
- * small argument parsers shared by the subcommands. */
+/* model.c: loading models for the CLI (files, or the library's built-in
+ * DenseNets as "builtin:ARCH"), finding the shipped default model, making
+ * sessions, and small argument parsers shared by the subcommands. */
 #include "cli.h"
 #include "onnx/import.h"
 
@@ -16,8 +17,13 @@
 struct dn_graph *dn_cli_load_model(const char *path)
 {
     struct dn_graph *g = NULL;
+    size_t pre = strlen(DN_BUILTIN_PREFIX);
+    enum dn_status st;
     dn_diag_set_file(path);
-    enum dn_status st = dn_onnx_load_file(path, &g);
+    if (strncmp(path, DN_BUILTIN_PREFIX, pre) == 0)
+        st = dn_graph_densenet(&g, path + pre, 0, 224, DN_BUILTIN_SEED);
+    else
+        st = dn_onnx_load_file(path, &g);
     dn_diag_set_file(NULL);
     return st == DN_OK ? g : NULL;
 }
@@ -108,14 +114,21 @@ struct dn_shape dn_concrete_input_shape(const struct dn_graph *g, int i, const c
 
 enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **s,
                                   struct dn_shape *have, const struct dn_shape *want,
-                                  const char *file)
+                                  const char *file, const struct dn_session_opts *opts)
 {
+    struct dn_session_opts dflt;
     if (*s && memcmp(have, want, sizeof *want) == 0)
         return DN_OK;
     dn_session_free(*s);
     *s = NULL;
+    if (!opts) {
+        memset(&dflt, 0, sizeof dflt);
+        opts = &dflt;
+    }
+    if (opts->isa == DN_ISA_AUTO)
+        dn_cli_isa_env_check();
     dn_diag_set_file(file);
-    enum dn_status st = dn_session_init(s, g, 1, want);
+    enum dn_status st = dn_session_init_opts(s, g, 1, want, opts);
     dn_diag_set_file(NULL);
     if (st == DN_OK)
         *have = *want;

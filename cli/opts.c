@@ -1,0 +1,155 @@
+/* opts.c: the session flags every command that runs a model shares:
+ * -t/--threads, --isa and --no-opt (DN_SESSION_LONGOPTS in cli.h).
+ *
+ * Flags are checked when given, so a bad value is a usage error before any
+ * model is read: an ISA this CPU lacks, an unknown pass name. struct
+ * dn_cli_sess owns the --no-opt text that its opts.no_opt points into, so it
+ * must not be copied after a --no-opt flag (pass it by pointer).
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_THREADS 1024
+
+void dn_cli_sess_init(struct dn_cli_sess *o)
+{
+    memset(o, 0, sizeof *o);
+    o->opts.isa = DN_ISA_AUTO;
+}
+
+static int parse_threads(struct dn_cli_sess *o, const char *cmd, const char *arg, int list)
+{
+    char buf[256];
+    long long v;
+    int n = 0;
+    if (!list && strchr(arg, ','))
+        return dn_usage_error(cmd, "invalid --threads '%s' (one number from 1 to %d)", arg, MAX_THREADS);
+    if (strlen(arg) >= sizeof buf)
+        return dn_usage_error(cmd, "invalid --threads '%.40s...'", arg);
+    strcpy(buf, arg);
+    for (char *tok = buf, *comma; tok; tok = comma ? comma + 1 : NULL) {
+        if ((comma = strchr(tok, ',')))
+            *comma = '\0';
+        if (dn_parse_int(tok, 1, MAX_THREADS, &v))
+            return dn_usage_error(cmd, "invalid --threads '%s' (%s from 1 to %d)", arg,
+                                  list ? "numbers" : "a number", MAX_THREADS);
+        if (n == DN_MAX_THREAD_COUNTS)
+            return dn_usage_error(cmd, "too many thread counts in --threads (at most %d)",
+                                  DN_MAX_THREAD_COUNTS);
+        o->threads[n++] = (int)v;
+    }
+    o->n_threads = n;
+    o->opts.threads = o->threads[0];
+    return 0;
+}
+
+static int parse_isa(struct dn_cli_sess *o, const char *cmd, const char *arg)
+{
+    enum dn_isa isa;
+    if (dn_isa_parse(arg, &isa))
+        return dn_usage_error(cmd, "invalid --isa '%s' (reference, generic, avx2, avx512 or auto)", arg);
+    if (!dn_isa_supported(isa))
+        return dn_usage_error(cmd, "this CPU (or this build) cannot run --isa %s", arg);
+    o->opts.isa = isa;
+    return 0;
+}
+
+static int is_pass(const char *name)
+{
+    int exact;
+    for (int i = 0; i < dn_pass_count(); i++)
+        if (strcmp(dn_pass_name(i, &exact), name) == 0)
+            return 1;
+    return 0;
+}
+
+static void pass_list(char *buf, size_t size)
+{
+    size_t len = 0;
+    int exact;
+    buf[0] = '\0';
+    for (int i = 0; i < dn_pass_count() && len < size; i++) {
+        int w = snprintf(buf + len, size - len, "%s, ", dn_pass_name(i, &exact));
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    snprintf(buf + (len < size ? len : size - 1), size - (len < size ? len : size - 1), "all");
+}
+
+static int parse_no_opt(struct dn_cli_sess *o, const char *cmd, const char *arg)
+{
+    char buf[512], valid[512];
+    if (strlen(arg) >= sizeof buf || strlen(o->no_opt) + strlen(arg) + 2 > sizeof o->no_opt)
+        return dn_usage_error(cmd, "--no-opt lists too many passes");
+    strcpy(buf, arg);
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
+        if (strcmp(tok, "all") != 0 && !is_pass(tok)) {
+            pass_list(valid, sizeof valid);
+            return dn_usage_error(cmd, "unknown pass '%s' in --no-opt (one of: %s)", tok, valid);
+        }
+    if (n == 0)
+        return dn_usage_error(cmd, "--no-opt needs pass names or 'all'");
+    if (o->no_opt[0])
+        strcat(o->no_opt, ",");
+    strcat(o->no_opt, arg);
+    o->opts.no_opt = o->no_opt;
+    return 0;
+}
+
+int dn_cli_sess_flag(struct dn_cli_sess *o, const char *cmd, int code, const char *arg, int list)
+{
+    switch (code) {
+    case 't': return parse_threads(o, cmd, arg, list);
+    case DN_OPT_ISA: return parse_isa(o, cmd, arg);
+    case DN_OPT_NO_OPT: return parse_no_opt(o, cmd, arg);
+    }
+    return dn_usage_error(cmd, "internal error: option code %d is not a session flag", code);
+}
+
+void dn_cli_sess_help(int list)
+{
+    int exact, col = 25;
+    printf("\nExecution:\n");
+    if (list)
+        printf("  -t, --threads N[,N...] threads; one row per count (default: online CPUs, %d)\n",
+               dn_cpu_count());
+    else
+        printf("  -t, --threads N        threads (default: online CPUs, %d)\n", dn_cpu_count());
+    printf("      --isa NAME         kernels: reference (portable, the oracle), generic,\n"
+           "                         avx2, avx512 or auto (default: $DENSENET_ISA, else the\n"
+           "                         best this CPU has: %s)\n"
+           "      --no-opt=PASS[,PASS...]\n"
+           "                         skip graph passes ('all': every one); passes marked\n"
+           "                         * reassociate arithmetic, the others are exact:\n"
+           "                        ",
+           dn_isa_name(dn_isa_default()));
+    for (int i = 0; i < dn_pass_count(); i++) {
+        const char *name = dn_pass_name(i, &exact);
+        int w = (int)strlen(name) + (exact ? 1 : 2);
+        if (col + w > 79) {
+            printf("\n                        ");
+            col = 25;
+        }
+        printf(" %s%s", name, exact ? "" : "*");
+        col += w;
+    }
+    printf("\n");
+}
+
+void dn_cli_isa_env_check(void)
+{
+    static int checked;
+    const char *env = getenv("DENSENET_ISA");
+    enum dn_isa isa;
+    if (checked || !env || !*env)
+        return;
+    checked = 1;
+    if (dn_isa_parse(env, &isa))
+        dn_err(NULL, "note: ignoring DENSENET_ISA=%s (reference, generic, avx2, avx512 or auto)", env);
+    else if (!dn_isa_supported(isa))
+        dn_err(NULL, "note: ignoring DENSENET_ISA=%s (this CPU or build cannot run it)", env);
+}
