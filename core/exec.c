@@ -21,6 +21,7 @@
 #include "exec.h"
 #include "kernels/kernels.h"
 #include "pool.h"
+#include "winograd.h"
 #include "window.h"
 
 #include <math.h>
@@ -57,6 +58,7 @@ struct step {
     size_t wpack_bytes;
     int direct;                    /* 1x1/1 pad 0 without pooling: pack from x */
     int pooled1x1;                 /* 1x1/1 pad 0 after pooling: pack staged rows */
+    int wino;                      /* 3x3/1 by Winograd F(4x4, 3x3) from the staged input */
     int64_t HS, WS;                /* staged input dims (pooled + padded) */
     /* fc */
     int trans_b;
@@ -79,6 +81,7 @@ struct dn_exec {
     struct dn_tensor *tin, *tout;  /* reference steps */
     int max_io;
     enum dn_status st;             /* first failure of a reference step */
+    int no_wino;                   /* im2col for every 3x3 (DENSENET_NO_WINOGRAD, for comparisons) */
 };
 
 static int64_t cdiv(int64_t a, int64_t b)
@@ -217,6 +220,15 @@ static void conv_gemm(const struct dn_exec *e, const struct step *s, int ith, in
     }
 }
 
+static void conv_wino(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    int64_t lo, hi;
+    slice(dn_wino_units(e->k, s->N, s->OH, s->OW), ith, nth, &lo, &hi);
+    if (lo < hi)
+        dn_wino_run(e->k, s->wpack, e->stage, s->N, s->C, s->HS, s->WS, s->M, s->bias, s->fx->relu,
+                    s->y, s->y_bs, lo, hi, e->scratch + (size_t)ith * e->scratch_floats);
+}
+
 static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struct dn_node *n,
                                   const struct dn_fusion *fx)
 {
@@ -248,6 +260,26 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
     s->WS = in[1] + s->geom.pad_begin[1] + s->geom.pad_end[1];
     s->n_phases = s->direct ? 1 : 2;
     s->macs = s->N * s->M * s->OH * s->OW * s->K;
+    const struct dn_window_geom *gm = &s->geom;
+    /* 3x3 stride 1: Winograd when there is at least one full GEMM panel of
+     * 4x4 tiles; on smaller maps a part-empty panel of tiles costs more than
+     * im2col (docs/BENCHMARKS.md, tests/check_wino --bench) */
+    s->wino = !fx->pre_pool && gm->kernel[0] == 3 && gm->kernel[1] == 3 && gm->stride[0] == 1 &&
+              gm->stride[1] == 1 && gm->dilation[0] == 1 && gm->dilation[1] == 1 &&
+              s->N * cdiv(s->OH, 4) * cdiv(s->OW, 4) >= nr && !e->no_wino;
+    if (s->wino) {
+        size_t floats = dn_wino_weight_floats(e->k, s->M, s->C);
+        s->wpack = aligned_floats(floats);
+        if (!s->wpack) {
+            dn_log("out of memory packing the weights of '%s'", n->name);
+            return DN_ERR_NOMEM;
+        }
+        s->wpack_bytes = floats * sizeof(float);
+        dn_wino_pack(e->k, w->data, s->M, s->C, s->wpack);
+        snprintf(s->impl, sizeof s->impl, "conv3x3_wino4x4_%s%s%s", e->k->gemm_name,
+                 fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->relu ? "+relu" : "");
+        return DN_OK;
+    }
     /* pack A: per tile of mr output channels, K rows of mr */
     int64_t mt = cdiv(s->M, mr);
     size_t floats = (size_t)(mt * mr * s->K);
@@ -268,7 +300,6 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
              (long long)s->geom.kernel[1], s->direct ? "" : "_im2col", e->k->gemm_name,
              fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->pre_pool ? "+avgpool" : "",
              fx->relu ? "+relu" : "");
-    (void)nr;
     return DN_OK;
 }
 
@@ -288,7 +319,8 @@ static void pool_run(const struct dn_exec *e, const struct step *s, int ith, int
         const float *xp = s->x + b * s->x_bs + c * H * W;
         float *yp = s->y + b * s->y_bs + c * OH * OW;
         if (is_max) {
-            e->k->maxpool_plane(xp, H, W, g->kernel, g->stride, g->dilation, g->pad_begin, OH, OW, tmp, yp);
+            e->k->maxpool_plane(xp, H, W, g->kernel, g->stride, g->dilation, g->pad_begin, OH, OW, tmp,
+                                yp);
             continue;
         }
         /* AveragePool: the reference's order and counts */
@@ -478,6 +510,7 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
     e->isa = isa;
     e->profile = profile;
     e->k = dn_kernels_for(isa);
+    e->no_wino = getenv("DENSENET_NO_WINOGRAD") != NULL;
     e->steps = calloc((size_t)n_order + 1, sizeof *e->steps);
     e->max_io = 4;
     for (int i = 0; i < n_order; i++) {
@@ -505,13 +538,15 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
                 size_t need = (size_t)(s->N * s->C * s->HS * s->WS);
                 stage = need > stage ? need : stage;
             }
-            size_t need = (size_t)(kc_of(s->K) * e->k->nr);
+            size_t need = s->wino ? dn_wino_scratch_floats(e->k, s->M, s->C)
+                                  : (size_t)(kc_of(s->K) * e->k->nr);
             scratch = need > scratch ? need : scratch;
         } else if (e->k && dn_exec_pool_ok(g, n)) {
             st = pool_select(e, s, n);
             if (st != DN_OK)
                 goto fail;
-            scratch = (size_t)s->W > scratch ? (size_t)s->W : scratch;
+            /* the row of maxima, with 64 floats of margin each side */
+            scratch = (size_t)s->W + 192 > scratch ? (size_t)s->W + 192 : scratch;
         } else if (e->k && n->op == DN_OP_GLOBALAVGPOOL && g->values[n->in[0]].shape.ndim == 4 &&
                    g->values[n->in[0]].dtype == DN_DTYPE_F32) {
             const struct dn_shape *xs = &g->values[n->in[0]].shape;
@@ -605,6 +640,8 @@ static void run_all(void *arg, int ith, int nth)
             case STEP_CONV:
                 if (s->n_phases == 2 && ph == 0)
                     conv_stage(e, s, ith, nth);
+                else if (s->wino)
+                    conv_wino(e, s, ith, nth);
                 else
                     conv_gemm(e, s, ith, nth);
                 break;

@@ -11,6 +11,7 @@
 #include "graph.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -141,8 +142,12 @@ void dn_pool_run(struct dn_pool *p, dn_pool_fn fn, void *arg)
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     fn(arg, 0, p->n);
-    while (atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1)
-        relax();
+    for (int spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1; spins++) {
+        if (spins < 20000)
+            relax();
+        else
+            sched_yield();
+    }
 }
 
 void dn_pool_barrier(struct dn_pool *p)
@@ -154,7 +159,13 @@ void dn_pool_barrier(struct dn_pool *p)
         atomic_store_explicit(&p->bar_count, 0, memory_order_relaxed);
         atomic_fetch_add_explicit(&p->bar_gen, 1, memory_order_release);
     } else {
-        while (atomic_load_explicit(&p->bar_gen, memory_order_acquire) == gen)
-            relax();
+        /* spin, then yield: with more threads than free cores a waiting
+         * thread must not hold the core the last one needs */
+        for (int spins = 0; atomic_load_explicit(&p->bar_gen, memory_order_acquire) == gen; spins++) {
+            if (spins < 20000)
+                relax();
+            else
+                sched_yield();
+        }
     }
 }

@@ -123,6 +123,7 @@ static int64_t fma_loop_avx2(int64_t iters)
 #include "pack-inc.h"
 
 #include "plane-inc.h"
+#include "wino-inc.h"
 
 const struct dn_kernels dn_kernels_avx2 = {
     .isa = DN_ISA_AVX2,
@@ -134,5 +135,7 @@ const struct dn_kernels dn_kernels_avx2 = {
     .pack_im2col = pack_im2col,
     .stage_plane = stage_plane,
     .maxpool_plane = maxpool_plane,
+    .wino_in = wino_in,
+    .wino_out = wino_out,
     .fma_loop = fma_loop_avx2,
 };

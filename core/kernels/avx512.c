@@ -238,6 +238,57 @@ static void stage_plane_avx512(const float *restrict x, int64_t H, int64_t W, fl
 #include "plane-inc.h"
 #include "wino-inc.h"
 
+/* maxpool_plane (see plane-inc.h) for stride-2 windows without dilation
+ * across columns, the common pooling: rows reduced 16 lanes wide, then the
+ * even columns of each tap taken with a permute. tmp has 64 floats of
+ * margin on both sides, filled with -inf, so windows can run off the edges.
+ * Other windows, and planes holding a NaN, go to the portable code. */
+static void maxpool_plane_avx512(const float *restrict x, int64_t H, int64_t W, const int64_t kernel[2],
+                                 const int64_t stride[2], const int64_t dilation[2], const int64_t pad[2],
+                                 int64_t OH, int64_t OW, float *restrict tmp, float *restrict y)
+{
+    __mmask16 nan = 0;
+    for (int64_t i = 0; i < H * W; i += 16) {
+        __m512 v = _mm512_maskz_loadu_ps(lo_mask(H * W - i), x + i);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    }
+    if (nan || stride[1] != 2 || dilation[1] != 1 || pad[1] > 32 || kernel[1] > 32) {
+        maxpool_plane(x, H, W, kernel, stride, dilation, pad, OH, OW, tmp, y);
+        return;
+    }
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    float *t = tmp + 64;
+    for (int64_t i = -64; i < 0; i++)
+        t[i] = -INFINITY;
+    for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t h0 = oh * stride[0] - pad[0];
+        for (int64_t w = 0; w < W + 64; w += 16)
+            _mm512_storeu_ps(t + w, ninf);
+        for (int64_t kh = 0; kh < kernel[0]; kh++) {
+            int64_t ih = h0 + kh * dilation[0];
+            if (ih < 0 || ih >= H)
+                continue;
+            const float *xr = x + ih * W;
+            for (int64_t w = 0; w < W; w += 16) {
+                __mmask16 m = lo_mask(W - w);
+                __m512 v = _mm512_maskz_loadu_ps(m, xr + w), acc = _mm512_loadu_ps(t + w);
+                _mm512_mask_storeu_ps(t + w, m, _mm512_max_ps(v, acc));
+            }
+        }
+        float *yr = y + oh * OW;
+        for (int64_t q = 0; q < OW; q += 16) {
+            const float *base = t + 2 * q - pad[1];
+            __m512 acc = ninf;
+            for (int64_t kw = 0; kw < kernel[1]; kw++) {
+                __m512 v = _mm512_permutex2var_ps(_mm512_loadu_ps(base + kw), even, _mm512_loadu_ps(base + kw + 16));
+                acc = _mm512_max_ps(v, acc);
+            }
+            _mm512_mask_storeu_ps(yr + q, lo_mask(OW - q), acc);
+        }
+    }
+}
+
 const struct dn_kernels dn_kernels_avx512 = {
     .isa = DN_ISA_AVX512,
     .gemm_name = "f32_gemm_8x32__avx512",
@@ -247,7 +298,7 @@ const struct dn_kernels dn_kernels_avx512 = {
     .pack_rows = pack_rows_avx512,
     .pack_im2col = pack_im2col_avx512,
     .stage_plane = stage_plane_avx512,
-    .maxpool_plane = maxpool_plane,
+    .maxpool_plane = maxpool_plane_avx512,
     .wino_in = wino_in,
     .wino_out = wino_out,
     .fma_loop = fma_loop_avx512,

@@ -50,6 +50,7 @@ static int64_t fma_loop_generic(int64_t iters)
 #include "pack-inc.h"
 
 #include "plane-inc.h"
+#include "wino-inc.h"
 
 const struct dn_kernels dn_kernels_generic = {
     .isa = DN_ISA_GENERIC,
@@ -61,6 +62,8 @@ const struct dn_kernels dn_kernels_generic = {
     .pack_im2col = pack_im2col,
     .stage_plane = stage_plane,
     .maxpool_plane = maxpool_plane,
+    .wino_in = wino_in,
+    .wino_out = wino_out,
     .fma_loop = fma_loop_generic,
 };
 

@@ -52,10 +52,29 @@ typedef void (*dn_f32_pack_im2col_fn)(const struct dn_im2col *p, int64_t k0, int
 typedef void (*dn_f32_stage_plane_fn)(const float *x, int64_t H, int64_t W, float a, float b,
                                       int aff, int relu, int pool, int64_t pt, int64_t pl,
                                       int64_t HS, int64_t WS, float *d);
+/* tmp: W + 192 floats */
 typedef void (*dn_f32_maxpool_plane_fn)(const float *x, int64_t H, int64_t W, const int64_t kernel[2],
                                         const int64_t stride[2], const int64_t dilation[2],
                                         const int64_t pad[2], int64_t OH, int64_t OW, float *tmp,
                                         float *y);
+
+/* Winograd F(4x4, 3x3) transforms (wino-inc.h, used by core/winograd.c).
+ * A run is up to nr consecutive 4x4 output tiles of one image and tile row,
+ * lanes j0..j0+len of a work unit. Offsets are in floats: in_off from the
+ * staged channel plane of image 0 to the run's first 6x6 patch (stage rows
+ * and columns readable from there: in_rows <= 6, in_cols <= 4 len + 2),
+ * out_off from output channel 0 of image 0 to its first output pixel
+ * (out_rows <= 4 rows of out_cols <= 4 len pixels stored). */
+struct dn_wino_run {
+    int64_t in_off, out_off;
+    int j0, len, in_rows, in_cols, out_rows, out_cols;
+};
+/* v[f * vs + j] = (B^T d_j B)[f], f < 36, j < nr, for the patches in plane x. */
+typedef void (*dn_f32_wino_in_fn)(const float *x, int64_t ldx, const struct dn_wino_run *runs,
+                                  int nruns, float *v, int64_t vs);
+/* y tiles = A^T m_j A + bias (then ReLU), m_j[f] = mf[f * ms + j]. */
+typedef void (*dn_f32_wino_out_fn)(const float *mf, int64_t ms, const struct dn_wino_run *runs,
+                                   int nruns, float bias, int relu, float *y, int64_t ldy);
 
 struct dn_kernels {
     enum dn_isa isa;
@@ -66,6 +85,8 @@ struct dn_kernels {
     dn_f32_pack_im2col_fn pack_im2col;
     dn_f32_stage_plane_fn stage_plane;      /* see plane-inc.h */
     dn_f32_maxpool_plane_fn maxpool_plane;
+    dn_f32_wino_in_fn wino_in;              /* see wino-inc.h */
+    dn_f32_wino_out_fn wino_out;
     /* A loop of independent multiply-adds on registers; returns the FLOPs done. */
     int64_t (*fma_loop)(int64_t iters);
 };
