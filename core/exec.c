@@ -59,6 +59,7 @@ struct step {
     int direct;                    /* 1x1/1 pad 0 without pooling: pack from x */
     int pooled1x1;                 /* 1x1/1 pad 0 after pooling: pack staged rows */
     int wino;                      /* 3x3/1 by Winograd F(4x4, 3x3) from the staged input */
+    int pixrows;                   /* small maps: pixels as GEMM rows, channels as columns */
     int64_t HS, WS;                /* staged input dims (pooled + padded) */
     /* fc */
     int trans_b;
@@ -82,6 +83,7 @@ struct dn_exec {
     int max_io;
     enum dn_status st;             /* first failure of a reference step */
     int no_wino;                   /* im2col for every 3x3 (DENSENET_NO_WINOGRAD, for comparisons) */
+    int no_pixrows;                /* pixel panels on every map (DENSENET_NO_PIXROWS, likewise) */
 };
 
 static int64_t cdiv(int64_t a, int64_t b)
@@ -220,6 +222,62 @@ static void conv_gemm(const struct dn_exec *e, const struct step *s, int ith, in
     }
 }
 
+/* Small maps: C^T = X^T W^T, with tiles of mr output pixels as the GEMM's
+ * rows (packed from the activation like a B panel, mr wide) and panels of nr
+ * output channels as its columns (weights packed once), then each tile
+ * stored transposed into the NCHW output. Panels of pixels would be largely
+ * empty on a 7x7 or 14x14 map; tiles of mr pixels are not. */
+static void conv_pixrows(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    const int mr = e->k->mr, nr = e->k->nr;
+    const int64_t OHW = s->OH * s->OW, K = s->K, kc_max = kc_of(K);
+    const int64_t nt = cdiv(OHW, mr), np = cdiv(s->M, nr);
+    const int64_t pg = np < cdiv(16, s->N * nt) ? np : cdiv(16, s->N * nt);
+    float *apack = e->scratch + (size_t)ith * e->scratch_floats;
+    float *ct = apack + kc_max * mr;
+    const struct dn_fusion *fx = s->fx;
+    struct dn_im2col ic;
+    int64_t lo, hi;
+    slice(s->N * nt * pg, ith, nth, &lo, &hi);
+    for (int64_t u = lo; u < hi; u++) {
+        int64_t t = u / pg, grp = u % pg, p0 = grp * np / pg, p1 = (grp + 1) * np / pg;
+        int64_t b = t / nt, px0 = (t % nt) * mr;
+        int m = (int)(OHW - px0 < mr ? OHW - px0 : mr);
+        if (!s->direct && !s->pooled1x1)
+            conv_runs(e, s, b, px0, m, &ic);
+        for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
+            int64_t kc = K - k0 < kc_max ? K - k0 : kc_max;
+            if (s->direct)
+                e->k->pack_rows(s->x + b * s->x_bs + px0 + k0 * OHW, OHW, kc, m, mr,
+                                fx->pre_scale ? fx->pre_scale + k0 : NULL,
+                                fx->pre_scale ? fx->pre_shift + k0 : NULL, fx->pre_relu, apack);
+            else if (s->pooled1x1)
+                e->k->pack_rows(e->stage + b * s->C * s->HS * s->WS + px0 + k0 * s->HS * s->WS,
+                                s->HS * s->WS, kc, m, mr, NULL, NULL, 0, apack);
+            else
+                e->k->pack_im2col(&ic, k0, kc, m, mr, apack);
+            for (int64_t p = p0; p < p1; p++) {
+                int n = (int)(s->M - p * nr < nr ? s->M - p * nr : nr);
+                struct dn_gemm_params gp = {
+                    .row_bias = NULL,
+                    .col_bias = s->bias ? s->bias + p * nr : NULL,
+                    .load_c = k0 > 0,
+                    .relu = fx->relu && k0 + kc == K,
+                };
+                e->k->gemm(m, n, kc, apack, s->wpack + (p * K + k0) * nr, ct + (p - p0) * mr * nr, nr, &gp);
+            }
+        }
+        for (int64_t p = p0; p < p1; p++) {
+            int n = (int)(s->M - p * nr < nr ? s->M - p * nr : nr);
+            const float *c = ct + (p - p0) * mr * nr;
+            float *y = s->y + b * s->y_bs + p * nr * OHW + px0;
+            for (int j = 0; j < n; j++)
+                for (int i = 0; i < m; i++)
+                    y[j * OHW + i] = c[i * nr + j];
+        }
+    }
+}
+
 static void conv_wino(const struct dn_exec *e, const struct step *s, int ith, int nth)
 {
     int64_t lo, hi;
@@ -278,6 +336,30 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
         dn_wino_pack(e->k, w->data, s->M, s->C, s->wpack);
         snprintf(s->impl, sizeof s->impl, "conv3x3_wino4x4_%s%s%s", e->k->gemm_name,
                  fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->relu ? "+relu" : "");
+        return DN_OK;
+    }
+    /* maps of at most 16x16 outputs: pixels as rows (see conv_pixrows) */
+    s->pixrows = s->OH * s->OW <= 256 && !e->no_pixrows;
+    if (s->pixrows) {
+        int64_t np = cdiv(s->M, nr);
+        size_t floats = (size_t)(np * nr * s->K);
+        s->wpack = aligned_floats(floats);
+        if (!s->wpack) {
+            dn_log("out of memory packing the weights of '%s'", n->name);
+            return DN_ERR_NOMEM;
+        }
+        s->wpack_bytes = floats * sizeof(float);
+        const float *wd = w->data;
+        for (int64_t p = 0; p < np; p++)
+            for (int64_t k = 0; k < s->K; k++)
+                for (int j = 0; j < nr; j++) {
+                    int64_t m = p * nr + j;
+                    s->wpack[(p * s->K + k) * nr + j] = m < s->M ? wd[m * s->K + k] : 0.0f;
+                }
+        snprintf(s->impl, sizeof s->impl, "conv%lldx%lld%s_pixrows_%s%s%s%s", (long long)gm->kernel[0],
+                 (long long)gm->kernel[1], s->direct ? "" : "_im2col", e->k->gemm_name,
+                 fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->pre_pool ? "+avgpool" : "",
+                 fx->relu ? "+relu" : "");
         return DN_OK;
     }
     /* pack A: per tile of mr output channels, K rows of mr */
@@ -511,6 +593,7 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
     e->profile = profile;
     e->k = dn_kernels_for(isa);
     e->no_wino = getenv("DENSENET_NO_WINOGRAD") != NULL;
+    e->no_pixrows = getenv("DENSENET_NO_PIXROWS") != NULL;
     e->steps = calloc((size_t)n_order + 1, sizeof *e->steps);
     e->max_io = 4;
     for (int i = 0; i < n_order; i++) {
@@ -539,7 +622,8 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
                 stage = need > stage ? need : stage;
             }
             size_t need = s->wino ? dn_wino_scratch_floats(e->k, s->M, s->C)
-                                  : (size_t)(kc_of(s->K) * e->k->nr);
+                          : s->pixrows ? (size_t)(kc_of(s->K) * e->k->mr + cdiv(s->M, e->k->nr) * e->k->mr * e->k->nr)
+                                       : (size_t)(kc_of(s->K) * e->k->nr);
             scratch = need > scratch ? need : scratch;
         } else if (e->k && dn_exec_pool_ok(g, n)) {
             st = pool_select(e, s, n);
@@ -642,6 +726,8 @@ static void run_all(void *arg, int ith, int nth)
                     conv_stage(e, s, ith, nth);
                 else if (s->wino)
                     conv_wino(e, s, ith, nth);
+                else if (s->pixrows)
+                    conv_pixrows(e, s, ith, nth);
                 else
                     conv_gemm(e, s, ith, nth);
                 break;

@@ -105,15 +105,15 @@ static inline __mmask16 lo_mask(int64_t n)
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
 }
 
-/* pack_rows for nr = 32: masked loads, the affine part as a separate multiply
+/* pack_rows for nr <= 32: masked loads, the affine part as a separate multiply
  * and add (as the reference rounds it), ReLU as max with zero */
 static void pack_rows_avx512(const float *restrict src, int64_t stride, int64_t kc, int n, int nr,
                              const float *scale, const float *shift, int relu, float *restrict dst)
 {
     const __mmask16 k0 = lo_mask(n), k1 = lo_mask(n - 16);
+    const __mmask16 s0 = lo_mask(nr), s1 = lo_mask(nr - 16);
     const __m512 z = _mm512_setzero_ps();
-    (void)nr;
-    for (int64_t k = 0; k < kc; k++, src += stride, dst += NR) {
+    for (int64_t k = 0; k < kc; k++, src += stride, dst += nr) {
         __m512 v0 = _mm512_maskz_loadu_ps(k0, src), v1 = _mm512_maskz_loadu_ps(k1, src + 16);
         if (scale) {
             const __m512 a = _mm512_set1_ps(scale[k]), b = _mm512_set1_ps(shift[k]);
@@ -124,8 +124,8 @@ static void pack_rows_avx512(const float *restrict src, int64_t stride, int64_t 
             v0 = _mm512_max_ps(v0, z);
             v1 = _mm512_max_ps(v1, z);
         }
-        _mm512_store_ps(dst, v0);
-        _mm512_store_ps(dst + 16, v1);
+        _mm512_mask_storeu_ps(dst, s0, v0);
+        _mm512_mask_storeu_ps(dst + 16, s1, v1);
     }
 }
 
@@ -136,18 +136,18 @@ static void pack_im2col_avx512(const struct dn_im2col *p, int64_t k0, int64_t kc
     const __m512 z = _mm512_setzero_ps();
     const __m512i even_idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     __mmask16 m0[64], m1[64];
+    const __mmask16 s0 = lo_mask(nr), s1 = lo_mask(nr - 16);
     (void)n;
-    (void)nr;
     for (int r = 0; r < p->nruns; r++) {
         m0[r] = lo_mask(p->run_len[r]);
         m1[r] = lo_mask(p->run_len[r] - 16);
     }
     int64_t c = k0 / taps, t = k0 % taps;
-    for (int64_t k = 0; k < kc; k++, dst += NR) {
+    for (int64_t k = 0; k < kc; k++, dst += nr) {
         int64_t ky = t / p->kw, kx = t % p->kw;
         const float *base = p->stage + c * p->plane + ky * p->dh * p->ws + kx * p->dw;
-        _mm512_store_ps(dst, z);
-        _mm512_store_ps(dst + 16, z);
+        _mm512_mask_storeu_ps(dst, s0, z);
+        _mm512_mask_storeu_ps(dst + 16, s1, z);
         for (int r = 0; r < p->nruns; r++) {
             const float *src = base + p->run_off[r];
             float *d = dst + p->run_j[r];
