@@ -61,7 +61,12 @@ struct step {
     int wino;                      /* 3x3/1 by Winograd F(4x4, 3x3) from the staged input */
     int pixrows;                   /* small maps: pixels as GEMM rows, channels as columns */
     int64_t HS, WS;                /* staged input dims (pooled + padded) */
-    /* fc */
+    /* fc; a classifier tail also runs the GlobalAveragePool node gnode first */
+    int gnode;                     /* -1: none */
+    const float *gx;
+    float *gy;
+    int64_t gx_bs, gN, gC, gS;
+    const struct dn_fusion *gfx;
     int trans_b;
     int64_t J;
     const float *wsrc;
@@ -454,16 +459,14 @@ static enum dn_status pool_select(struct dn_exec *e, struct step *s, const struc
 
 /* ---- global average pooling ---------------------------------------------- */
 
-static void gap_run(const struct dn_exec *e, const struct step *s, int ith, int nth)
+/* GlobalAveragePool of planes [lo, hi) of N x C planes of S elements, with
+ * the optional BatchNorm+ReLU prologue, summed in order as the reference does */
+static void gap_planes(const float *x, int64_t x_bs, int64_t C, int64_t S, const struct dn_fusion *fx,
+                       float *y, int64_t lo, int64_t hi)
 {
-    (void)e;
-    const struct dn_fusion *fx = s->fx;
-    const int64_t S = s->H * s->W;
-    int64_t lo, hi;
-    slice(s->N * s->C, ith, nth, &lo, &hi);
     for (int64_t p = lo; p < hi; p++) {
-        int64_t b = p / s->C, c = p % s->C;
-        const float *xp = s->x + b * s->x_bs + c * S;
+        int64_t b = p / C, c = p % C;
+        const float *xp = x + b * x_bs + c * S;
         float acc = 0.0f;
         if (fx->pre_scale) {
             const float a = fx->pre_scale[c], sh = fx->pre_shift[c];
@@ -474,8 +477,25 @@ static void gap_run(const struct dn_exec *e, const struct step *s, int ith, int 
         } else
             for (int64_t i = 0; i < S; i++)
                 acc += xp[i];
-        s->y[b * s->C + c] = acc / (float)S;
+        y[b * C + c] = acc / (float)S;
     }
+}
+
+static void gap_run(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    (void)e;
+    int64_t lo, hi;
+    slice(s->N * s->C, ith, nth, &lo, &hi);
+    gap_planes(s->x, s->x_bs, s->C, s->H * s->W, s->fx, s->y, lo, hi);
+}
+
+/* the classifier tail's first phase: the pooling it absorbed (gap-fc) */
+static void tail_gap_run(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    (void)e;
+    int64_t lo, hi;
+    slice(s->gN * s->gC, ith, nth, &lo, &hi);
+    gap_planes(s->gx, s->gx_bs, s->gC, s->gS, s->gfx, s->gy, lo, hi);
 }
 
 /* ---- fully connected ------------------------------------------------------ */
@@ -584,6 +604,7 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
                             enum dn_isa isa, int threads, int profile)
 {
     struct dn_exec *e = calloc(1, sizeof *e);
+    unsigned char *skip = NULL;
     enum dn_status st = DN_OK;
     *out = NULL;
     if (!e)
@@ -606,10 +627,27 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
     if (!e->steps || !e->tin || !e->tout)
         goto nomem;
     size_t stage = 0, scratch = 0;
+    /* nodes that need no step of their own: a pooling a classifier tail runs,
+     * and views (reshape-views placed their output on their input's bytes) */
+    skip = calloc((size_t)g->n_nodes + 1, 1);
+    if (!skip)
+        goto nomem;
+    for (int i = 0; i < n_order && e->k; i++) {
+        const struct dn_node *n = &g->nodes[order[i]];
+        if (fx[order[i]].tail_gap)
+            skip[fx[order[i]].tail_gap - 1] = 1;
+        if ((n->op == DN_OP_FLATTEN || n->op == DN_OP_RESHAPE || n->op == DN_OP_SQUEEZE ||
+             n->op == DN_OP_UNSQUEEZE || n->op == DN_OP_IDENTITY || n->op == DN_OP_DROPOUT) &&
+            n->n_out == 1 && g->values[n->out[0]].alias_of == n->in[0])
+            skip[order[i]] = 1;
+    }
     for (int i = 0; i < n_order; i++) {
         int ni = order[i];
         const struct dn_node *n = &g->nodes[ni];
+        if (skip[ni])
+            continue;
         struct step *s = &e->steps[e->n_steps++];
+        s->gnode = -1;
         s->node = ni;
         s->fx = &fx[ni];
         s->n_phases = 1;
@@ -645,6 +683,18 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
             st = fc_select(e, s, n);
             if (st != DN_OK)
                 goto fail;
+            if (fx[ni].tail_gap) {
+                const struct dn_node *gn = &g->nodes[fx[ni].tail_gap - 1];
+                const struct dn_shape *gs = &g->values[gn->in[0]].shape;
+                s->gnode = fx[ni].tail_gap - 1;
+                s->gfx = &fx[s->gnode];
+                s->gN = gs->d[0];
+                s->gC = gs->d[1];
+                s->gS = gs->d[2] * gs->d[3];
+                s->n_phases = 2;
+                snprintf(s->impl, sizeof s->impl, "gap%s+fc_%s",
+                         s->gfx->pre_scale ? (s->gfx->pre_relu ? "+bnrelu" : "+bn") : "", e->k->gemm_name);
+            }
             size_t need = (size_t)(s->K * e->k->mr);
             scratch = need > scratch ? need : scratch;
         } else {
@@ -659,6 +709,8 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
             }
         }
     }
+    free(skip);
+    skip = NULL;
     e->stage_floats = stage;
     e->scratch_floats = (scratch + 15) / 16 * 16;
     if (threads < 1)
@@ -678,6 +730,7 @@ nomem:
     dn_log("out of memory creating the executor");
     st = DN_ERR_NOMEM;
 fail:
+    free(skip);
     dn_exec_free(e);
     return st;
 }
@@ -707,6 +760,12 @@ void dn_exec_bind(struct dn_exec *e)
         s->y = g->values[n->out[0]].data;
         s->x_bs = batch_stride(g, n->in[0]);
         s->y_bs = batch_stride(g, n->out[0]);
+        if (s->gnode >= 0) {
+            const struct dn_node *gn = &g->nodes[s->gnode];
+            s->gx = g->values[gn->in[0]].data;
+            s->gy = g->values[gn->out[0]].data;
+            s->gx_bs = batch_stride(g, gn->in[0]);
+        }
     }
 }
 
@@ -738,7 +797,10 @@ static void run_all(void *arg, int ith, int nth)
                 gap_run(e, s, ith, nth);
                 break;
             case STEP_FC:
-                fc_run(e, s, ith, nth);
+                if (s->n_phases == 2 && ph == 0)
+                    tail_gap_run(e, s, ith, nth);
+                else
+                    fc_run(e, s, ith, nth);
                 break;
             }
             if (nth > 1)

@@ -22,6 +22,8 @@
  *   concat-inplace  exact  a Concat whose inputs are written by conv/pool steps becomes one
  *                          buffer: producers write at their channel offset, every Concat
  *                          that is a prefix of it becomes a view, nothing is copied
+ *   gap-fc          exact  GlobalAveragePool -> Flatten/Reshape/Squeeze views -> Gemm/MatMul
+ *                          run as one step (the classifier tail)
  */
 #include "passes.h"
 #include "window.h"
@@ -526,6 +528,41 @@ static enum dn_status pass_concat_inplace(struct dn_pass_ctx *c)
     return DN_OK;
 }
 
+/* ---- classifier tail ------------------------------------------------------- */
+
+static int is_view_op(enum dn_op op)
+{
+    return op == DN_OP_FLATTEN || op == DN_OP_RESHAPE || op == DN_OP_SQUEEZE || op == DN_OP_UNSQUEEZE;
+}
+
+static enum dn_status pass_gap_fc(struct dn_pass_ctx *c)
+{
+    struct dn_graph *g = c->g;
+    struct readers r;
+    enum dn_status st = readers_init(g, &r);
+    if (st != DN_OK)
+        return st;
+    for (int i = 0; i < g->n_nodes; i++) {
+        struct dn_node *n = &g->nodes[i];
+        if (n->dead || n->op != DN_OP_GLOBALAVGPOOL || g->values[n->in[0]].shape.ndim != 4 ||
+            g->values[n->in[0]].dtype != DN_DTYPE_F32)
+            continue;
+        /* through views only (same bytes: reshape-views made them aliases) */
+        int v = n->out[0], u = sole_reader(g, &r, v);
+        while (u >= 0 && is_view_op(g->nodes[u].op) && g->values[g->nodes[u].out[0]].alias_of == v) {
+            v = g->nodes[u].out[0];
+            u = sole_reader(g, &r, v);
+        }
+        if (u < 0 || (g->nodes[u].op != DN_OP_GEMM && g->nodes[u].op != DN_OP_MATMUL) ||
+            g->nodes[u].in[0] != v || c->fx[u].tail_gap || g->values[v].shape.ndim != 2)
+            continue;
+        c->fx[u].tail_gap = i + 1;
+        c->fx[u].fused++;
+    }
+    readers_free(&r);
+    return DN_OK;
+}
+
 const struct dn_pass dn_passes[] = {
     {"copies", 1, 0, pass_copies, "drop Identity and Dropout"},
     {"reshape-views", 1, 0, pass_reshape_views, "reshape-like outputs share their input's bytes"},
@@ -535,6 +572,7 @@ const struct dn_pass dn_passes[] = {
     {"bn-relu-input", 1, 1, pass_bn_relu_input, "apply BatchNormalization+Relu as the next node reads"},
     {"pool-first", 0, 1, pass_pool_first, "Conv1x1 then AvgPool2x2 computed as pool then conv"},
     {"concat-inplace", 1, 1, pass_concat_inplace, "Concat inputs written in place, no copies"},
+    {"gap-fc", 1, 1, pass_gap_fc, "GlobalAveragePool+Flatten+Gemm as one step"},
 };
 const int dn_n_passes = sizeof dn_passes / sizeof *dn_passes;
 

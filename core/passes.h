@@ -17,6 +17,7 @@ struct dn_fusion {
     int pre_pool;                 /* then 2x2 stride-2 average pooling (transitions) */
     int relu;                     /* max(y, 0) on the output */
     int fused;                    /* nodes folded into this one (for inspect) */
+    int tail_gap;                 /* Gemm/MatMul: 1 + index of the GlobalAveragePool it runs first */
 };
 
 struct dn_pass_ctx {
