@@ -118,6 +118,28 @@ static float *aligned_floats(size_t n)
 
 /* ---- conv ---------------------------------------------------------------- */
 
+/* Packs the rows x K matrix w (row-major) as panels of `width` rows, each
+ * stored k-major: dst[(t * K + k) * width + i] = w[(t * width + i) * K + k],
+ * zero past the last row. Blocks of 16 columns keep reads and writes within
+ * a few cache lines. */
+static void pack_panels(const float *w, int64_t rows, int64_t K, int width, float *dst)
+{
+    int64_t panels = cdiv(rows, width);
+    for (int64_t t = 0; t < panels; t++) {
+        float *d = dst + t * K * width;
+        for (int64_t k0 = 0; k0 < K; k0 += 16) {
+            int64_t k1 = k0 + 16 < K ? k0 + 16 : K;
+            for (int i = 0; i < width; i++) {
+                int64_t r = t * width + i;
+                const float *src = w + r * K;
+                for (int64_t k = k0; k < k1; k++)
+                    d[k * width + i] = r < rows ? src[k] : 0.0f;
+            }
+        }
+    }
+}
+
+
 static int64_t kc_of(int64_t K)
 {
     int64_t blocks = cdiv(K, KC_MAX);
@@ -354,13 +376,7 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
             return DN_ERR_NOMEM;
         }
         s->wpack_bytes = floats * sizeof(float);
-        const float *wd = w->data;
-        for (int64_t p = 0; p < np; p++)
-            for (int64_t k = 0; k < s->K; k++)
-                for (int j = 0; j < nr; j++) {
-                    int64_t m = p * nr + j;
-                    s->wpack[(p * s->K + k) * nr + j] = m < s->M ? wd[m * s->K + k] : 0.0f;
-                }
+        pack_panels(w->data, s->M, s->K, nr, s->wpack);
         snprintf(s->impl, sizeof s->impl, "conv%lldx%lld%s_pixrows_%s%s%s%s", (long long)gm->kernel[0],
                  (long long)gm->kernel[1], s->direct ? "" : "_im2col", e->k->gemm_name,
                  fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->pre_pool ? "+avgpool" : "",
@@ -376,13 +392,7 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
         return DN_ERR_NOMEM;
     }
     s->wpack_bytes = floats * sizeof(float);
-    const float *wd = w->data;
-    for (int64_t t = 0; t < mt; t++)
-        for (int64_t k = 0; k < s->K; k++)
-            for (int i = 0; i < mr; i++) {
-                int64_t m = t * mr + i;
-                s->wpack[(t * s->K + k) * mr + i] = m < s->M ? wd[m * s->K + k] : 0.0f;
-            }
+    pack_panels(w->data, s->M, s->K, mr, s->wpack);
     snprintf(s->impl, sizeof s->impl, "conv%lldx%lld%s_%s%s%s%s", (long long)s->geom.kernel[0],
              (long long)s->geom.kernel[1], s->direct ? "" : "_im2col", e->k->gemm_name,
              fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->pre_pool ? "+avgpool" : "",
@@ -542,13 +552,15 @@ static enum dn_status fc_select(struct dn_exec *e, struct step *s, const struct 
     }
     s->wpack_bytes = floats * sizeof(float);
     const float *w = b->data;
-    for (int64_t p = 0; p < np; p++)
-        for (int64_t k = 0; k < s->K; k++)
-            for (int j = 0; j < nr; j++) {
-                int64_t jj = p * nr + j;
-                s->wpack[(p * s->K + k) * nr + j] =
-                    jj >= s->J ? 0.0f : tb ? w[jj * s->K + k] : w[k * s->J + jj];
-            }
+    if (tb)
+        pack_panels(w, s->J, s->K, nr, s->wpack);
+    else
+        for (int64_t p = 0; p < np; p++)
+            for (int64_t k = 0; k < s->K; k++)
+                for (int j = 0; j < nr; j++) {
+                    int64_t jj = p * nr + j;
+                    s->wpack[(p * s->K + k) * nr + j] = jj < s->J ? w[k * s->J + jj] : 0.0f;
+                }
     snprintf(s->impl, sizeof s->impl, "fc_%s", e->k->gemm_name);
     return DN_OK;
 }

@@ -131,14 +131,61 @@ void dn_graph_free(struct dn_graph *g)
     free(g->outputs);
     free(g->meta);
     free(g->producer);
+    free(g->name_index);
     free(g);
+}
+
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Puts value v in the index; a value of the same name is replaced (the latest
+ * definition shadows earlier ones, as a backwards scan would find it). */
+static void index_put(struct dn_graph *g, int v)
+{
+    uint32_t mask = (uint32_t)g->index_cap - 1, i = name_hash(g->values[v].name) & mask;
+    while (g->name_index[i] >= 0 && strcmp(g->values[g->name_index[i]].name, g->values[v].name) != 0)
+        i = (i + 1) & mask;
+    g->name_index[i] = v;
+}
+
+/* Makes room for `need` values in the index, rebuilding it; 0 or -1 on NOMEM. */
+static int index_reserve(struct dn_graph *g, int need)
+{
+    if (g->name_index && 2 * (int64_t)need <= g->index_cap)
+        return 0;
+    int cap = 64;
+    while (cap < 2 * need)
+        cap *= 2;
+    int *idx = malloc(sizeof(int) * (size_t)cap);
+    if (!idx)
+        return -1;
+    free(g->name_index);
+    g->name_index = idx;
+    g->index_cap = cap;
+    for (int i = 0; i < cap; i++)
+        idx[i] = -1;
+    for (int v = 0; v < g->n_values; v++)
+        index_put(g, v);
+    return 0;
 }
 
 int dn_graph_find(const struct dn_graph *g, const char *name)
 {
-    for (int i = g->n_values - 1; i >= 0; i--)
-        if (strcmp(g->values[i].name, name) == 0)
-            return i;
+    if (!g->name_index) {
+        for (int i = g->n_values - 1; i >= 0; i--)
+            if (strcmp(g->values[i].name, name) == 0)
+                return i;
+        return -1;
+    }
+    uint32_t mask = (uint32_t)g->index_cap - 1, i = name_hash(name) & mask;
+    for (; g->name_index[i] >= 0; i = (i + 1) & mask)
+        if (strcmp(g->values[g->name_index[i]].name, name) == 0)
+            return g->name_index[i];
     return -1;
 }
 
@@ -171,7 +218,13 @@ int dn_graph_add_value(struct dn_graph *g, const char *name)
     v->producer = -1;
     v->offset = -1;
     v->alias_of = -1;
-    return g->n_values++;
+    if (index_reserve(g, g->n_values + 1)) {
+        free(v->name);
+        goto fail;
+    }
+    g->n_values++;
+    index_put(g, g->n_values - 1);
+    return g->n_values - 1;
 fail:
     dn_log("out of memory adding value '%s'", name);
     return -1;

@@ -114,6 +114,8 @@ struct dn_graph {
     char *producer;
     int64_t ir_version, opset;
     int n_constant_nodes;      /* Constant nodes turned into values at import */
+    int *name_index;           /* open-addressing hash of value names (latest wins), or NULL */
+    int index_cap;             /* slots, a power of two, at least twice n_values */
 };
 
 /* Builder (used by importers). Names are copied. */
