@@ -96,7 +96,10 @@ int cmd_run(int argc, char **argv)
     if (so.opts.isa == DN_ISA_AUTO)
         dn_cli_isa_env_check();
     dn_diag_set_file(n_inputs == 1 ? inputs[0] : model_path);
-    enum dn_status st = dn_session_init_opts(&s, g, n_inputs, shapes, &so.opts);
+    /* one session: it takes the graph and frees each weight once packed */
+    enum dn_status st = dn_session_init_consume(&s, g, n_inputs, shapes, &so.opts);
+    const struct dn_graph *cg = st == DN_OK ? dn_session_graph(s) : NULL;
+    g = NULL;
     if (st == DN_OK)
         st = dn_session_run(s, (const float *const *)data);
     dn_diag_set_file(NULL);
@@ -110,11 +113,11 @@ int cmd_run(int argc, char **argv)
         code = DN_EXIT_INPUT;
         goto done;
     }
-    int n_out = all ? dn_graph_output_count(g) : 1;
+    int n_out = all ? dn_graph_output_count(cg) : 1;
     for (int i = 0; i < n_out; i++) {
         struct dn_tensor t = dn_session_output(s, i);
         if (t.dtype != DN_DTYPE_F32) {
-            dn_err(model_path, "output '%s' is not float32", dn_graph_output_name(g, i));
+            dn_err(model_path, "output '%s' is not float32", dn_graph_output_name(cg, i));
             code = DN_EXIT_MODEL;
             break;
         }

@@ -143,6 +143,15 @@ enum dn_status dn_session_init(struct dn_session **out, const struct dn_graph *g
 enum dn_status dn_session_init_opts(struct dn_session **out, const struct dn_graph *g,
                                     int n, const struct dn_shape *input_shapes,
                                     const struct dn_session_opts *opts);
+/* Like dn_session_init_opts, but the session takes g (also on failure, when
+ * g is freed): no copy of the graph is made, and each weight is freed as soon
+ * as it is packed, so memory peaks at about one copy of the weights. For
+ * programs that need one session of a model; dn_session_graph gives the graph
+ * (metadata, names) for as long as the session lives. */
+enum dn_status dn_session_init_consume(struct dn_session **out, struct dn_graph *g,
+                                       int n, const struct dn_shape *input_shapes,
+                                       const struct dn_session_opts *opts);
+const struct dn_graph *dn_session_graph(const struct dn_session *s);
 enum dn_isa dn_session_isa(const struct dn_session *s);
 int dn_session_threads(const struct dn_session *s);
 void dn_session_free(struct dn_session *s);

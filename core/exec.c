@@ -613,10 +613,11 @@ static void ref_run(struct dn_exec *e, const struct step *s, int ith)
 
 enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const struct dn_fusion *fx,
                             const int *order, int n_order, const int64_t *node_macs,
-                            enum dn_isa isa, int threads, int profile)
+                            enum dn_isa isa, int threads, int profile, int release)
 {
     struct dn_exec *e = calloc(1, sizeof *e);
     unsigned char *skip = NULL;
+    int *reads = NULL;
     enum dn_status st = DN_OK;
     *out = NULL;
     if (!e)
@@ -644,6 +645,15 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
     skip = calloc((size_t)g->n_nodes + 1, 1);
     if (!skip)
         goto nomem;
+    if (release) {
+        reads = calloc((size_t)g->n_values + 1, sizeof *reads);
+        if (!reads)
+            goto nomem;
+        for (int i = 0; i < n_order; i++)
+            for (int j = 0; j < g->nodes[order[i]].n_in; j++)
+                if (g->nodes[order[i]].in[j] >= 0)
+                    reads[g->nodes[order[i]].in[j]]++;
+    }
     for (int i = 0; i < n_order && e->k; i++) {
         const struct dn_node *n = &g->nodes[order[i]];
         if (fx[order[i]].tail_gap)
@@ -720,9 +730,19 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
                 goto fail;
             }
         }
+        /* a packed weight that nothing else reads: free it now (consume) */
+        if (release && (s->kind == STEP_CONV || s->kind == STEP_FC)) {
+            struct dn_value *wv = &g->values[n->in[1]];
+            if (reads[n->in[1]] == 1 && wv->kind == DN_VALUE_CONST && !wv->borrowed && wv->data) {
+                free(wv->data);
+                wv->data = NULL;
+            }
+        }
     }
     free(skip);
     skip = NULL;
+    free(reads);
+    reads = NULL;
     e->stage_floats = stage;
     e->scratch_floats = (scratch + 15) / 16 * 16;
     if (threads < 1)
@@ -743,6 +763,7 @@ nomem:
     st = DN_ERR_NOMEM;
 fail:
     free(skip);
+    free(reads);
     dn_exec_free(e);
     return st;
 }

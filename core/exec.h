@@ -16,11 +16,12 @@
 struct dn_exec;
 
 /* order: live node indices in execution order; node_macs: per node of g,
- * the MACs a reference step reports. isa: REFERENCE runs every
+ * the MACs a reference step reports; release: free each weight the graph
+ * owns once it is packed and nothing else reads it. isa: REFERENCE runs every
  * node with its reference kernel on one thread. */
 enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const struct dn_fusion *fx,
                             const int *order, int n_order, const int64_t *node_macs,
-                            enum dn_isa isa, int threads, int profile);
+                            enum dn_isa isa, int threads, int profile, int release);
 void dn_exec_bind(struct dn_exec *e);
 enum dn_status dn_exec_run(struct dn_exec *e);
 void dn_exec_free(struct dn_exec *e);

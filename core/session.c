@@ -334,9 +334,33 @@ enum dn_status dn_session_init(struct dn_session **out, const struct dn_graph *s
     return dn_session_init_opts(out, src, n, input_shapes, NULL);
 }
 
+static enum dn_status session_init(struct dn_session **out, const struct dn_graph *src,
+                                   struct dn_graph *own, int n, const struct dn_shape *input_shapes,
+                                   const struct dn_session_opts *opts);
+
 enum dn_status dn_session_init_opts(struct dn_session **out, const struct dn_graph *src,
                                     int n, const struct dn_shape *input_shapes,
                                     const struct dn_session_opts *opts)
+{
+    return session_init(out, src, NULL, n, input_shapes, opts);
+}
+
+enum dn_status dn_session_init_consume(struct dn_session **out, struct dn_graph *g,
+                                       int n, const struct dn_shape *input_shapes,
+                                       const struct dn_session_opts *opts)
+{
+    return session_init(out, g, g, n, input_shapes, opts);
+}
+
+const struct dn_graph *dn_session_graph(const struct dn_session *s)
+{
+    return s->g;
+}
+
+/* own: src itself, taken by the session (consume), or NULL (clone src) */
+static enum dn_status session_init(struct dn_session **out, const struct dn_graph *src,
+                                   struct dn_graph *own, int n, const struct dn_shape *input_shapes,
+                                   const struct dn_session_opts *opts)
 {
     struct dn_session *s = calloc(1, sizeof *s);
     struct dn_session_opts o;
@@ -345,8 +369,10 @@ enum dn_status dn_session_init_opts(struct dn_session **out, const struct dn_gra
     *out = NULL;
     if (!s) {
         dn_log("out of memory creating a session");
+        dn_graph_free(own);
         return DN_ERR_NOMEM;
     }
+    s->g = own; /* freed with the session, also on failure */
     if (opts)
         o = *opts;
     else
@@ -365,9 +391,11 @@ enum dn_status dn_session_init_opts(struct dn_session **out, const struct dn_gra
         st = DN_ERR_ARG;
         goto fail;
     }
-    st = dn_graph_clone(src, &s->g);
-    if (st != DN_OK)
-        goto fail;
+    if (!own) {
+        st = dn_graph_clone(src, &s->g);
+        if (st != DN_OK)
+            goto fail;
+    }
     struct dn_graph *g = s->g;
     int max_io = 4;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -421,7 +449,7 @@ enum dn_status dn_session_init_opts(struct dn_session **out, const struct dn_gra
         s->macs[i] = node_macs(g, &g->nodes[i]);
     }
     st = dn_exec_init(&s->exec, g, s->fx, s->order, s->n_order, s->macs, s->isa,
-                      o.threads > 0 ? o.threads : dn_cpu_count(), o.profile);
+                      o.threads > 0 ? o.threads : dn_cpu_count(), o.profile, own != NULL);
     if (st != DN_OK)
         goto fail;
     st = plan_memory(s);

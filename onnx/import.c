@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define DN_MAX_MODEL_BYTES ((size_t)4 << 30)
@@ -561,7 +562,19 @@ enum dn_status dn_onnx_load_file(const char *path, struct dn_graph **out)
     struct stat sb;
     if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
         (uint64_t)sb.st_size < DN_MAX_MODEL_BYTES) {
-        /* a regular file: one buffer of the right size (+1 to see the end) */
+        /* a regular file: map it (no copy of the bytes), unpack, unmap */
+        void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+        if (map != MAP_FAILED) {
+            Onnx__ModelProto *mp = unpack(map, (size_t)sb.st_size);
+            munmap(map, (size_t)sb.st_size);
+            fclose(f);
+            if (!mp)
+                return DN_ERR_INVALID;
+            st = import_model(mp, out);
+            onnx__model_proto__free_unpacked(mp, NULL);
+            return st;
+        }
+        /* else read it into one buffer of the right size (+1 to see the end) */
         cap = (size_t)sb.st_size + 1;
         buf = malloc(cap);
         if (!buf) {
