@@ -59,8 +59,9 @@ START_TEST(test_gemm_microkernel)
     const int64_t depths[] = {1, 2, 7, 64, 257};
     for (size_t di = 0; di < sizeof depths / sizeof *depths; di++) {
         int64_t kc = depths[di];
-        float *a = aligned_alloc(64, sizeof(float) * (size_t)(kc * k->mr + 16));
-        float *b = aligned_alloc(64, sizeof(float) * (size_t)(kc * k->nr + 16));
+        /* aligned_alloc wants a multiple of the alignment */
+        float *a = aligned_alloc(64, sizeof(float) * (size_t)((kc * k->mr + 31) / 16 * 16));
+        float *b = aligned_alloc(64, sizeof(float) * (size_t)((kc * k->nr + 31) / 16 * 16));
         for (int64_t i = 0; i < kc * k->mr; i++)
             a[i] = frand();
         for (int64_t i = 0; i < kc * k->nr; i++)
