@@ -143,7 +143,7 @@ void dn_pool_run(struct dn_pool *p, dn_pool_fn fn, void *arg)
     pthread_mutex_unlock(&p->mu);
     fn(arg, 0, p->n);
     for (int spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1; spins++) {
-        if (spins < 20000)
+        if (spins < 4000)
             relax();
         else
             sched_yield();
@@ -162,7 +162,7 @@ void dn_pool_barrier(struct dn_pool *p)
         /* spin, then yield: with more threads than free cores a waiting
          * thread must not hold the core the last one needs */
         for (int spins = 0; atomic_load_explicit(&p->bar_gen, memory_order_acquire) == gen; spins++) {
-            if (spins < 20000)
+            if (spins < 4000)
                 relax();
             else
                 sched_yield();
