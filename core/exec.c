@@ -6,6 +6,8 @@
  *          from the activation for 1x1 convs (BatchNorm+ReLU applied as it
  *          packs), or from a staged copy (prologue, 2x2 pooling and zero
  *          padding applied once) for the rest. Bias and ReLU on store.
+ *          Most 3x3 stride-1 convs instead run by Winograd F(4x4, 3x3)
+ *          (winograd.h), which reads the activation itself: no staging.
  *   pool   MaxPool / AveragePool over channel slices.
  *   gap    GlobalAveragePool with an optional BatchNorm+ReLU prologue.
  *   fc     Gemm / 2-D MatMul with a constant right-hand side packed once.
@@ -58,7 +60,7 @@ struct step {
     size_t wpack_bytes;
     int direct;                    /* 1x1/1 pad 0 without pooling: pack from x */
     int pooled1x1;                 /* 1x1/1 pad 0 after pooling: pack staged rows */
-    int wino;                      /* 3x3/1 by Winograd F(4x4, 3x3) from the staged input */
+    int wino;                      /* 3x3/1 by Winograd F(4x4, 3x3): its dn_wino_mode, or 0 */
     int pixrows;                   /* small maps: pixels as GEMM rows, channels as columns */
     int64_t HS, WS;                /* staged input dims (pooled + padded) */
     /* fc; a classifier tail also runs the GlobalAveragePool node gnode first */
@@ -305,13 +307,37 @@ static void conv_pixrows(const struct dn_exec *e, const struct step *s, int ith,
     }
 }
 
+/* Winograd reads the activation itself, prologue and padding applied as it
+ * reads: one phase, no staged copy */
 static void conv_wino(const struct dn_exec *e, const struct step *s, int ith, int nth)
 {
+    const struct dn_fusion *fx = s->fx;
+    const struct dn_wino_conv cv = {
+        .mode = (enum dn_wino_mode)s->wino,
+        .packed = s->wpack,
+        .x = s->x,
+        .x_bs = s->x_bs,
+        .N = s->N,
+        .C = s->C,
+        .H = s->H,
+        .W = s->W,
+        .pt = s->geom.pad_begin[0],
+        .pl = s->geom.pad_begin[1],
+        .pre_scale = fx->pre_scale,
+        .pre_shift = fx->pre_shift,
+        .pre_relu = fx->pre_relu,
+        .M = s->M,
+        .OH = s->OH,
+        .OW = s->OW,
+        .bias = s->bias,
+        .relu = fx->relu,
+        .y = s->y,
+        .y_bs = s->y_bs,
+    };
     int64_t lo, hi;
-    slice(dn_wino_units(e->k, s->N, s->OH, s->OW), ith, nth, &lo, &hi);
+    slice(dn_wino_units(e->k, cv.mode, s->N, s->OH, s->OW), ith, nth, &lo, &hi);
     if (lo < hi)
-        dn_wino_run(e->k, s->wpack, e->stage, s->N, s->C, s->HS, s->WS, s->M, s->bias, s->fx->relu,
-                    s->y, s->y_bs, lo, hi, e->scratch + (size_t)ith * e->scratch_floats);
+        dn_wino_run(e->k, &cv, lo, hi, e->scratch + (size_t)ith * e->scratch_floats);
 }
 
 static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struct dn_node *n,
@@ -346,22 +372,28 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
     s->n_phases = s->direct ? 1 : 2;
     s->macs = s->N * s->M * s->OH * s->OW * s->K;
     const struct dn_window_geom *gm = &s->geom;
-    /* 3x3 stride 1: Winograd when there is at least one full GEMM panel of
-     * 4x4 tiles; on smaller maps a part-empty panel of tiles costs more than
-     * im2col (docs/BENCHMARKS.md, tests/check_wino --bench) */
-    s->wino = !fx->pre_pool && gm->kernel[0] == 3 && gm->kernel[1] == 3 && gm->stride[0] == 1 &&
-              gm->stride[1] == 1 && gm->dilation[0] == 1 && gm->dilation[1] == 1 &&
-              s->N * cdiv(s->OH, 4) * cdiv(s->OW, 4) >= nr && !e->no_wino;
+    /* 3x3 stride 1 without pooling: Winograd F(4x4, 3x3), tiles as the
+     * GEMM's rows or columns, or im2col, by padded GEMM volumes
+     * (dn_wino_choose has the rule and the measurements; docs/BENCHMARKS.md
+     * "3x3 kernel choice"). DenseNets at batch 1: rows on every map. */
+    s->wino = 0;
+    if (!fx->pre_pool && gm->kernel[0] == 3 && gm->kernel[1] == 3 && gm->stride[0] == 1 &&
+        gm->stride[1] == 1 && gm->dilation[0] == 1 && gm->dilation[1] == 1 && !e->no_wino)
+        s->wino = dn_wino_choose(e->k, s->N, s->M, s->OH, s->OW,
+                                 s->OH * s->OW <= 256 && !e->no_pixrows);
     if (s->wino) {
-        size_t floats = dn_wino_weight_floats(e->k, s->M, s->C);
+        const enum dn_wino_mode mode = (enum dn_wino_mode)s->wino;
+        size_t floats = dn_wino_weight_floats(e->k, mode, s->M, s->C);
         s->wpack = aligned_floats(floats);
         if (!s->wpack) {
             dn_log("out of memory packing the weights of '%s'", n->name);
             return DN_ERR_NOMEM;
         }
         s->wpack_bytes = floats * sizeof(float);
-        dn_wino_pack(e->k, w->data, s->M, s->C, s->wpack);
-        snprintf(s->impl, sizeof s->impl, "conv3x3_wino4x4_%s%s%s", e->k->gemm_name,
+        dn_wino_pack(e->k, mode, w->data, s->M, s->C, s->wpack);
+        s->n_phases = 1;
+        snprintf(s->impl, sizeof s->impl, "conv3x3_wino4x4_%s_%s%s%s",
+                 mode == DN_WINO_ROWS ? "rows" : "cols", e->k->gemm_name,
                  fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->relu ? "+relu" : "");
         return DN_OK;
     }
@@ -677,11 +709,11 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
             st = conv_select(e, s, n, &fx[ni]);
             if (st != DN_OK)
                 goto fail;
-            if (!s->direct) {
+            if (!s->direct && !s->wino) {
                 size_t need = (size_t)(s->N * s->C * s->HS * s->WS);
                 stage = need > stage ? need : stage;
             }
-            size_t need = s->wino ? dn_wino_scratch_floats(e->k, s->M, s->C)
+            size_t need = s->wino ? dn_wino_scratch_floats(e->k, (enum dn_wino_mode)s->wino, s->M, s->C)
                           : s->pixrows ? (size_t)(kc_of(s->K) * e->k->mr + cdiv(s->M, e->k->nr) * e->k->mr * e->k->nr)
                                        : (size_t)(kc_of(s->K) * e->k->nr);
             scratch = need > scratch ? need : scratch;

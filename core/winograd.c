@@ -1,27 +1,88 @@
-/* winograd.c: Winograd F(4x4, 3x3) convolution over staged planes (see
- * winograd.h). Per unit of up to nr tiles: the input transform of each
- * channel (k->wino_in) fills V[f][c][nr] for a block of channels, 36 GEMMs
- * on k's microkernel accumulate Mf[f][m][nr] += U[f][m][c] V[f][c][nr] over
- * the channel blocks, then k->wino_out turns each output channel's Mf back
- * into pixels. Every GEMM call is a full mr x nr tile (padded channels have
- * zero weights, unused lanes hold junk never stored), so each column's sums
- * run in the same order whatever the unit holds.
+/* winograd.c: Winograd F(4x4, 3x3) convolution (see winograd.h). Per unit
+ * of L tiles (nr in COLS mode, mr in ROWS mode) and block of input channels:
+ * k->wino_in reads each channel's patches (prologue and padding applied)
+ * and transforms them into V[f][c][L], then 36 GEMMs on k's microkernel accumulate, per
+ * frequency f, Mf[f] = U[f] V[f] (COLS: [M][L], weights as A) or V[f] U[f]
+ * (ROWS: [L][M], weights as B) over the blocks; last, k->wino_out_cols /
+ * wino_out_rows turn Mf back into pixels with bias and ReLU. Every GEMM call
+ * is a full mr x nr tile (padded channels have zero weights, lanes past a
+ * unit's last tile hold zeros), so each output's sums run in the same order
+ * whatever the unit holds.
  */
 #include "winograd.h"
 
-#define WINO_CB 64   /* input channels per block: V stays in L2 */
+#include <string.h>
+
+#define WINO_CB_COLS 64    /* input channels per block: V[36][64][nr] stays in L2 */
+#define WINO_CB_ROWS 256   /* likewise V[36][256][mr] */
+#define WINO_SLACK 64      /* floats after Mf: wino_out_cols reads past a row's last tile */
+#define WINO_SKEW 16       /* floats between frequencies of V and Mf, so their 36 rows of
+                            * one channel (tile) fall in different L1 sets, not all in one */
 
 static int64_t cdiv(int64_t a, int64_t b)
 {
     return (a + b - 1) / b;
 }
 
-size_t dn_wino_weight_floats(const struct dn_kernels *k, int64_t M, int64_t C)
+static int lanes_of(const struct dn_kernels *k, enum dn_wino_mode mode)
 {
-    return (size_t)(36 * cdiv(M, k->mr) * k->mr * C);
+    return mode == DN_WINO_ROWS ? k->mr : k->nr;
 }
 
-void dn_wino_pack(const struct dn_kernels *k, const float *w, int64_t M, int64_t C, float *packed)
+/* output channels rounded up to the weights' tile (COLS) or panel (ROWS) */
+static int64_t mpad(const struct dn_kernels *k, enum dn_wino_mode mode, int64_t M)
+{
+    int g = mode == DN_WINO_ROWS ? k->nr : k->mr;
+    return cdiv(M, g) * g;
+}
+
+static int64_t cb_max(enum dn_wino_mode mode, int64_t C)
+{
+    int64_t cb = mode == DN_WINO_ROWS ? WINO_CB_ROWS : WINO_CB_COLS;
+    return C < cb ? C : cb;
+}
+
+/* The GEMMs dominate, and each mode pads: ROWS pads the tiles to mr and the
+ * output channels to nr, COLS the tiles to nr and the channels to mr, so
+ * the rule compares padded GEMM volumes: the mode with the smaller one
+ * (ROWS on a tie), unless it is over twice im2col's (9 taps x pixels x
+ * channels, padded the same way), which only happens on maps of a few
+ * pixels. Measured on one thread of an AMD EPYC (Zen 5) with AVX-512,
+ * microseconds per conv with a BatchNorm+ReLU prologue, hot caches
+ * (tests/check_wino --bench avx512 C M N sizes...; docs/BENCHMARKS.md):
+ *   128 -> 32, N=1   56x56: im2col 1388, cols 444, rows 428
+ *                    28x28: 373, 132, 120     14x14: 153, 59, 30
+ *                    7x7: 49.4, 59.6, 15.7    4x4: 15.8, 57.0, 13.9
+ *                    3x3: 15.4, 57.8, 14.1    2x2: 8.3, 57.6, 13.9 (im2col)
+ *                    1x1: 6.7, 57.2, 14.2 (im2col)
+ *   128 -> 32, N=8   56x56: 12537, 3762, 3535    7x7: 423, 74.8, 67.6
+ *   192 -> 48, N=1   56x56: 2849, 877, 1004 (cols)  28x28: 746, 258, 286 (cols)
+ *                    14x14: 330, 120, 76    7x7: 96.5, 118, 38.5
+ *   128 -> 8, N=1    56x56: 735, 239, 418 (cols)    14x14: 152, 28.9, 29.7
+ *                    7x7: 47.9, 29.9, 15.3
+ * On the DenseNets' maps at batch 1 this picks ROWS everywhere. */
+int dn_wino_choose(const struct dn_kernels *k, int64_t N, int64_t M, int64_t OH, int64_t OW,
+                   int pixrows)
+{
+    const int64_t mr = k->mr, nr = k->nr, T = N * cdiv(OH, 4) * cdiv(OW, 4);
+    const int64_t rows = 36 * cdiv(T, mr) * mr * cdiv(M, nr) * nr;
+    const int64_t cols = 36 * cdiv(T, nr) * nr * cdiv(M, mr) * mr;
+    const int64_t im2col = pixrows ? 9 * N * cdiv(OH * OW, mr) * mr * cdiv(M, nr) * nr
+                                   : 9 * N * cdiv(OH * OW, nr) * nr * cdiv(M, mr) * mr;
+    const int64_t best = rows <= cols ? rows : cols;
+    if (best > 2 * im2col)
+        return 0;
+    return rows <= cols ? DN_WINO_ROWS : DN_WINO_COLS;
+}
+
+size_t dn_wino_weight_floats(const struct dn_kernels *k, enum dn_wino_mode mode, int64_t M,
+                             int64_t C)
+{
+    return (size_t)(36 * mpad(k, mode, M) * C);
+}
+
+void dn_wino_pack(const struct dn_kernels *k, enum dn_wino_mode mode, const float *w, int64_t M,
+                  int64_t C, float *packed)
 {
     static const double G[6][3] = {
         {1.0 / 4, 0, 0},
@@ -31,80 +92,102 @@ void dn_wino_pack(const struct dn_kernels *k, const float *w, int64_t M, int64_t
         {1.0 / 24, -1.0 / 12, 1.0 / 6},
         {0, 0, 1},
     };
-    const int mr = k->mr;
-    const int64_t mt = cdiv(M, mr);
-    for (int64_t t = 0; t < mt; t++)
-        for (int i = 0; i < mr; i++) {
-            int64_t m = t * mr + i;
-            for (int64_t c = 0; c < C; c++) {
-                double u[6][6] = {{0}};
-                if (m < M) {
-                    const float *g = w + (m * C + c) * 9;
-                    double h[6][3];
-                    for (int a = 0; a < 6; a++)
-                        for (int j = 0; j < 3; j++)
-                            h[a][j] = G[a][0] * g[j] + G[a][1] * g[3 + j] + G[a][2] * g[6 + j];
-                    for (int a = 0; a < 6; a++)
-                        for (int b = 0; b < 6; b++)
-                            u[a][b] = h[a][0] * G[b][0] + h[a][1] * G[b][1] + h[a][2] * G[b][2];
+    const int g = mode == DN_WINO_ROWS ? k->nr : k->mr;
+    const int64_t Mp = mpad(k, mode, M), ng = Mp / g, fs = ng * C * g;
+    /* per tile or panel t and input channel c, its g output channels: the
+     * 36 frequencies' rows of g floats are built in u and then copied whole
+     * (rows 36 apart in packed share L1 sets: storing them float by float
+     * thrashes) */
+    float u[36][64];
+    for (int64_t t = 0; t < ng; t++)
+        for (int64_t c = 0; c < C; c++) {
+            for (int i = 0; i < g; i++) {
+                const int64_t m = t * g + i;
+                if (m >= M) {
+                    for (int f = 0; f < 36; f++)
+                        u[f][i] = 0.0f;
+                    continue;
                 }
-                for (int f = 0; f < 36; f++)
-                    packed[((f * mt + t) * C + c) * mr + i] = (float)u[f / 6][f % 6];
+                const float *wk = w + (m * C + c) * 9;
+                double h[6][3];
+                for (int a = 0; a < 6; a++)
+                    for (int j = 0; j < 3; j++)
+                        h[a][j] = G[a][0] * wk[j] + G[a][1] * wk[3 + j] + G[a][2] * wk[6 + j];
+                for (int a = 0; a < 6; a++)
+                    for (int b = 0; b < 6; b++)
+                        u[6 * a + b][i] =
+                            (float)(h[a][0] * G[b][0] + h[a][1] * G[b][1] + h[a][2] * G[b][2]);
             }
+            for (int f = 0; f < 36; f++)
+                memcpy(packed + f * fs + (t * C + c) * g, u[f], sizeof(float) * (size_t)g);
         }
 }
 
-int64_t dn_wino_units(const struct dn_kernels *k, int64_t N, int64_t OH, int64_t OW)
+int64_t dn_wino_units(const struct dn_kernels *k, enum dn_wino_mode mode, int64_t N, int64_t OH,
+                      int64_t OW)
 {
-    return cdiv(N * cdiv(OH, 4) * cdiv(OW, 4), k->nr);
+    return cdiv(N * cdiv(OH, 4) * cdiv(OW, 4), lanes_of(k, mode));
 }
 
-size_t dn_wino_scratch_floats(const struct dn_kernels *k, int64_t M, int64_t C)
+size_t dn_wino_scratch_floats(const struct dn_kernels *k, enum dn_wino_mode mode, int64_t M,
+                              int64_t C)
 {
-    int64_t cb = C < WINO_CB ? C : WINO_CB;
-    return (size_t)(36 * cb * k->nr + 36 * cdiv(M, k->mr) * k->mr * k->nr);
+    const int64_t L = lanes_of(k, mode);
+    return (size_t)(36 * (cb_max(mode, C) * L + WINO_SKEW) + 36 * (mpad(k, mode, M) * L + WINO_SKEW) +
+                    WINO_SLACK);
 }
 
-void dn_wino_run(const struct dn_kernels *k, const float *packed, const float *stage, int64_t N,
-                 int64_t C, int64_t HS, int64_t WS, int64_t M, const float *bias, int relu,
-                 float *y, int64_t y_bs, int64_t unit_lo, int64_t unit_hi, float *scratch)
+void dn_wino_run(const struct dn_kernels *k, const struct dn_wino_conv *cv, int64_t unit_lo,
+                 int64_t unit_hi, float *scratch)
 {
-    const int mr = k->mr, nr = k->nr;
-    const int64_t OH = HS - 2, OW = WS - 2, TH = cdiv(OH, 4), TW = cdiv(OW, 4), T = TH * TW;
-    const int64_t total = N * T, mt = cdiv(M, mr), Mp = mt * mr;
-    const int64_t cbmax = C < WINO_CB ? C : WINO_CB;
-    float *V = scratch, *Mf = scratch + 36 * cbmax * nr;
+    const enum dn_wino_mode mode = cv->mode;
+    const int mr = k->mr, nr = k->nr, L = lanes_of(k, mode), rows = mode == DN_WINO_ROWS;
+    const int64_t C = cv->C, M = cv->M, OH = cv->OH, OW = cv->OW;
+    const int64_t TW = cdiv(OW, 4), T = cdiv(OH, 4) * TW, total = cv->N * T, plane = cv->H * cv->W;
+    const int64_t Mp = mpad(k, mode, M), ng = Mp / (rows ? nr : mr), cbm = cb_max(mode, C);
+    const int64_t mfs = Mp * L + WINO_SKEW;  /* Mf: [36][Mp][L] (COLS) or [36][L][Mp] (ROWS) */
+    float *V = scratch, *Mf = scratch + 36 * (cbm * L + WINO_SKEW);
     struct dn_wino_run runs[64];
+    memset(Mf + 36 * mfs, 0, sizeof(float) * WINO_SLACK);
     for (int64_t unit = unit_lo; unit < unit_hi; unit++) {
-        const int64_t g0 = unit * nr;
-        const int n = (int)(total - g0 < nr ? total - g0 : nr);
+        const int64_t g0 = unit * L;
+        const int n = (int)(total - g0 < L ? total - g0 : L);
         int nruns = 0;
         for (int j = 0; j < n;) {
             int64_t gi = g0 + j, b = gi / T, th = gi % T / TW, tw = gi % T % TW;
             int len = (int)(TW - tw < n - j ? TW - tw : n - j);
             struct dn_wino_run *r = &runs[nruns++];
-            r->in_off = b * C * HS * WS + 4 * th * WS + 4 * tw;
-            r->out_off = b * y_bs + 4 * th * OW + 4 * tw;
+            r->x_off = b * cv->x_bs;
+            r->out_off = b * cv->y_bs + 4 * th * OW + 4 * tw;
+            r->row0 = (int)(4 * th - cv->pt);
+            r->col0 = (int)(4 * tw - cv->pl);
             r->j0 = j;
             r->len = len;
-            r->in_rows = (int)(HS - 4 * th < 6 ? HS - 4 * th : 6);
-            r->in_cols = (int)(WS - 4 * tw < 4 * len + 2 ? WS - 4 * tw : 4 * len + 2);
             r->out_rows = (int)(OH - 4 * th < 4 ? OH - 4 * th : 4);
             r->out_cols = (int)(OW - 4 * tw < 4 * len ? OW - 4 * tw : 4 * len);
             j += len;
         }
-        for (int64_t c0 = 0; c0 < C; c0 += cbmax) {
-            const int64_t cb = C - c0 < cbmax ? C - c0 : cbmax;
-            for (int64_t c = 0; c < cb; c++)
-                k->wino_in(stage + (c0 + c) * HS * WS, WS, runs, nruns, V + c * nr, cb * nr);
+        for (int64_t c0 = 0; c0 < C; c0 += cbm) {
+            const int64_t cb = C - c0 < cbm ? C - c0 : cbm, vs = cb * L + WINO_SKEW;
             const struct dn_gemm_params gp = {NULL, NULL, c0 > 0, 0};
+            const struct dn_wino_in in = {
+                cv->x + c0 * plane, plane, cv->H, cv->W, cv->pre_scale ? cv->pre_scale + c0 : NULL,
+                cv->pre_scale ? cv->pre_shift + c0 : NULL, cv->pre_relu,
+                cv->x, cv->x + (cv->N - 1) * cv->x_bs + C * plane,
+            };
+            k->wino_in(&in, cb, runs, nruns, L, V, vs);
             for (int f = 0; f < 36; f++)
-                for (int64_t t = 0; t < mt; t++)
-                    k->gemm(mr, nr, cb, packed + ((f * mt + t) * C + c0) * mr, V + f * cb * nr,
-                            Mf + (f * Mp + t * mr) * nr, nr, &gp);
+                for (int64_t t = 0; t < ng; t++) {
+                    const float *w = cv->packed + ((f * ng + t) * C + c0) * (rows ? nr : mr);
+                    if (rows)
+                        k->gemm(mr, nr, cb, V + f * vs, w, Mf + f * mfs + t * nr, Mp, &gp);
+                    else
+                        k->gemm(mr, nr, cb, w, V + f * vs, Mf + f * mfs + t * mr * nr, nr, &gp);
+                }
         }
-        for (int64_t m = 0; m < M; m++)
-            k->wino_out(Mf + m * nr, Mp * nr, runs, nruns, bias ? bias[m] : 0.0f, relu,
-                        y + m * OH * OW, OW);
+        if (rows)
+            k->wino_out_rows(Mf, mfs, Mp, M, runs, nruns, cv->bias, cv->relu, cv->y, OH * OW, OW);
+        else
+            k->wino_out_cols(Mf, mfs, L, M, runs, nruns, cv->bias, cv->relu, cv->y, OH * OW, OW);
     }
 }

@@ -136,6 +136,7 @@ const struct dn_kernels dn_kernels_avx2 = {
     .stage_plane = stage_plane,
     .maxpool_plane = maxpool_plane,
     .wino_in = wino_in,
-    .wino_out = wino_out,
+    .wino_out_cols = wino_out_cols,
+    .wino_out_rows = wino_out_rows,
     .fma_loop = fma_loop_avx2,
 };

@@ -300,6 +300,7 @@ const struct dn_kernels dn_kernels_avx512 = {
     .stage_plane = stage_plane_avx512,
     .maxpool_plane = maxpool_plane_avx512,
     .wino_in = wino_in,
-    .wino_out = wino_out,
+    .wino_out_cols = wino_out_cols,
+    .wino_out_rows = wino_out_rows,
     .fma_loop = fma_loop_avx512,
 };

@@ -63,7 +63,8 @@ const struct dn_kernels dn_kernels_generic = {
     .stage_plane = stage_plane,
     .maxpool_plane = maxpool_plane,
     .wino_in = wino_in,
-    .wino_out = wino_out,
+    .wino_out_cols = wino_out_cols,
+    .wino_out_rows = wino_out_rows,
     .fma_loop = fma_loop_generic,
 };
 

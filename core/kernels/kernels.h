@@ -59,22 +59,44 @@ typedef void (*dn_f32_maxpool_plane_fn)(const float *x, int64_t H, int64_t W, co
                                         float *y);
 
 /* Winograd F(4x4, 3x3) transforms (wino-inc.h, used by core/winograd.c).
- * A run is up to nr consecutive 4x4 output tiles of one image and tile row,
- * lanes j0..j0+len of a work unit. Offsets are in floats: in_off from the
- * staged channel plane of image 0 to the run's first 6x6 patch (stage rows
- * and columns readable from there: in_rows <= 6, in_cols <= 4 len + 2),
- * out_off from output channel 0 of image 0 to its first output pixel
- * (out_rows <= 4 rows of out_cols <= 4 len pixels stored). */
+ * A run is consecutive 4x4 output tiles of one image and tile row, lanes
+ * j0..j0+len of a work unit. Its first tile's 6x6 input patch starts at row
+ * row0, column col0 of image x_off's planes (negative or past the plane:
+ * reads as zero, the conv's padding), its output at y + out_off (out_rows
+ * <= 4 rows of out_cols <= 4 len pixels are stored). Offsets in floats. */
 struct dn_wino_run {
-    int64_t in_off, out_off;
-    int j0, len, in_rows, in_cols, out_rows, out_cols;
+    int64_t x_off, out_off;
+    int row0, col0;
+    int j0, len, out_rows, out_cols;
 };
-/* v[f * vs + j] = (B^T d_j B)[f], f < 36, j < nr, for the patches in plane x. */
-typedef void (*dn_f32_wino_in_fn)(const float *x, int64_t ldx, const struct dn_wino_run *runs,
-                                  int nruns, float *v, int64_t vs);
-/* y tiles = A^T m_j A + bias (then ReLU), m_j[f] = mf[f * ms + j]. */
-typedef void (*dn_f32_wino_out_fn)(const float *mf, int64_t ms, const struct dn_wino_run *runs,
-                                   int nruns, float bias, int relu, float *y, int64_t ldy);
+/* the input of the input transform: channel c's H x W plane at
+ * x + c * plane, read through the prologue f(v) = v * scale[c] + shift[c]
+ * (when scale is not NULL), then max(0, .) (when relu); padding stays 0.
+ * Floats in [lo, hi) may be read (and discarded) besides the planes'. */
+struct dn_wino_in {
+    const float *x;
+    int64_t plane, H, W;
+    const float *scale, *shift;
+    int relu;
+    const float *lo, *hi;
+};
+/* For channel c < nc and each tile j of the runs:
+ * v[f * vf + c * lanes + j] = (B^T d_j B)[f], f < 36, where d_j is the tile's
+ * 6x6 patch; lanes of each channel past the last run's end are set to 0, and
+ * nothing past v[35 * vf + nc * lanes] is written. */
+typedef void (*dn_f32_wino_in_fn)(const struct dn_wino_in *in, int64_t nc,
+                                  const struct dn_wino_run *runs, int nruns, int lanes, float *v,
+                                  int64_t vf);
+/* For output channel m < nm and each tile j of the runs, the 4x4 tile of
+ * y + m * ym (rows ldy apart) = A^T M A + bias[m] (bias may be NULL), then
+ * ReLU when relu, where M[f] = mf[f * mf_f + m * mf_x + j] (wino_out_cols:
+ * tiles as lanes; reads up to the ISA's vector length - 1 floats past the
+ * last tile's) or M[f] = mf[f * mf_f + j * mf_x + m] (wino_out_rows:
+ * channels as lanes; mf, mf_f and mf_x aligned to the vector length, reads
+ * channels up to nm rounded up to it). */
+typedef void (*dn_f32_wino_out_fn)(const float *mf, int64_t mf_f, int64_t mf_x, int64_t nm,
+                                   const struct dn_wino_run *runs, int nruns, const float *bias,
+                                   int relu, float *y, int64_t ym, int64_t ldy);
 
 struct dn_kernels {
     enum dn_isa isa;
@@ -86,7 +108,8 @@ struct dn_kernels {
     dn_f32_stage_plane_fn stage_plane;      /* see plane-inc.h */
     dn_f32_maxpool_plane_fn maxpool_plane;
     dn_f32_wino_in_fn wino_in;              /* see wino-inc.h */
-    dn_f32_wino_out_fn wino_out;
+    dn_f32_wino_out_fn wino_out_cols;
+    dn_f32_wino_out_fn wino_out_rows;
     /* A loop of independent multiply-adds on registers; returns the FLOPs done. */
     int64_t (*fma_loop)(int64_t iters);
 };

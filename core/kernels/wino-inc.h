@@ -1,13 +1,24 @@
 /* wino-inc.h: the Winograd F(4x4, 3x3) input and output transforms, included
- * once by each ISA's kernel file after it defines NR, so GCC vectorizes them
- * with that file's flags. Defines static functions the including file names
- * in its table (wino_in, wino_out). Not a public header.
+ * once by each ISA's kernel file so GCC compiles them with that file's flags.
+ * Defines static functions the including file names in its table (wino_in,
+ * wino_out_cols, wino_out_rows; contracts in kernels.h). Not a public header.
  *
- * Lanes are tiles: a work unit holds up to NR 4x4 output tiles (6x6 input
- * patches, stride 4), described by runs of tiles that share an image and a
- * tile row (struct dn_wino_run in kernels.h). Every loop over lanes runs a
- * fixed NR times; lanes past the unit's last tile hold finite junk that the
- * caller never stores. Each lane's arithmetic depends only on its own tile.
+ * Input (wino_in): one lane per tile. A unit's tiles go in slots of
+ * WINO_VL / 4 consecutive tiles, and four slots (of one or more channels)
+ * fill the lanes of a vector, a chunk. Per patch row, each slot's vector
+ * holds columns 0..3 of its tiles' patches straight from the activation (so
+ * 16 floats of one row when the slot lies in one run), another columns
+ * 4..7; the prologue (BatchNorm, ReLU) is applied as they are loaded and
+ * padding lanes are cleared. Two rounds of even/odd shuffles over the four
+ * slots put column p of every tile's patch in one vector, then the rows are
+ * transformed across and down in registers and the chunk's 36 vectors
+ * stored whole. Output, tiles as lanes (wino_out_cols): A^T both ways, then
+ * zip shuffles interleave the 4 columns of each tile into whole output rows.
+ * Output, channels as lanes (wino_out_rows): A^T both ways, then 4x4
+ * transposes within groups of 4 lanes give each channel's output row,
+ * stored with a lane mask. Each lane's arithmetic depends only on its own
+ * tile (or channel), so how tiles are grouped never changes a result; lanes
+ * without a tile compute zeros or junk that is never stored.
  *
  * Matrices (Lavin & Gray 2015, points 0, 1, -1, 2, -2, inf):
  *   B^T = [4  0 -5  0 1 0]    A^T = [1 1  1 1  1 0]
@@ -19,55 +30,44 @@
  * Frequency f = 6 * k + l: row k of B^T applied down the patch, row l across.
  *
  * Written with GCC vector extensions at the ISA's native width (WINO_VL
- * floats, from the compiler's target macros) so the result does not hinge
- * on the auto-vectorizer or the -O level; NR must be a multiple of WINO_VL.
- * Strided tile access goes through fixed shuffles (even/odd, zip); partial
- * vectors at a run's end use masked loads (the includer has immintrin.h). */
+ * floats, from the compiler's target macros), so the code is vector code at
+ * any -O level (fixed loops are unrolled and helpers inlined by force, as
+ * the build's -O2 would not); partial loads and stores use masks on AVX2 /
+ * AVX-512 (the includer has immintrin.h) and element loops otherwise; FMA
+ * where the ISA has it. */
 
 #if defined(__AVX512F__)
 #define WINO_VL 16
-#define WINO_EVEN {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}
-#define WINO_ODD {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
-#define WINO_NEXT {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
-#define WINO_ZIPLO {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
-#define WINO_ZIPHI {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}
+#define WINO_LANES {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 #elif defined(__AVX__)
 #define WINO_VL 8
-#define WINO_EVEN {0, 2, 4, 6, 8, 10, 12, 14}
-#define WINO_ODD {1, 3, 5, 7, 9, 11, 13, 15}
-#define WINO_NEXT {1, 2, 3, 4, 5, 6, 7, 8}
-#define WINO_ZIPLO {0, 8, 1, 9, 2, 10, 3, 11}
-#define WINO_ZIPHI {4, 12, 5, 13, 6, 14, 7, 15}
+#define WINO_LANES {0, 1, 2, 3, 4, 5, 6, 7}
 #else
 #define WINO_VL 4
-#define WINO_EVEN {0, 2, 4, 6}
-#define WINO_ODD {1, 3, 5, 7}
-#define WINO_NEXT {1, 2, 3, 4}
-#define WINO_ZIPLO {0, 4, 1, 5}
-#define WINO_ZIPHI {2, 6, 3, 7}
+#define WINO_LANES {0, 1, 2, 3}
 #endif
-#define WINO_NV (NR / WINO_VL)
-#define WINO_UW (4 * NR + 2 * WINO_VL)  /* u row: 4 NR columns, room for a spill */
+
+/* the build compiles at -O2, which neither unrolls the fixed loops below
+ * nor inlines big helpers: both are forced, so vector arrays stay in registers */
+#define WINO_INLINE static inline __attribute__((always_inline))
+#define WINO_UNROLL _Pragma("GCC unroll 36")
 
 typedef float wino_v __attribute__((vector_size(WINO_VL * 4)));
 typedef float wino_vu __attribute__((vector_size(WINO_VL * 4), aligned(4)));
 typedef int wino_vi __attribute__((vector_size(WINO_VL * 4)));
 
-static const float wino_zero[WINO_UW + WINO_VL];
-
-static inline wino_v wino_ld(const float *p)
+WINO_INLINE wino_v wino_ld(const float *p)
 {
     return *(const wino_vu *)p;
 }
 
-static inline void wino_st(float *p, wino_v v)
+WINO_INLINE void wino_st(float *p, wino_v v)
 {
     *(wino_vu *)p = v;
 }
 
-/* the first n (0 <= n <= WINO_VL) floats of p, the rest zero; reads nothing
- * past p + n (masked loads on AVX2 / AVX-512) */
-static inline wino_v wino_ld_part(const float *p, int n)
+/* the first n (0 <= n <= WINO_VL) floats of p, the rest zero; reads only p[0..n) */
+WINO_INLINE wino_v wino_ld_n(const float *p, int n)
 {
 #if defined(__AVX512F__)
     return (wino_v)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
@@ -75,170 +75,474 @@ static inline wino_v wino_ld_part(const float *p, int n)
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return (wino_v)_mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane));
 #else
-    float t[WINO_VL] __attribute__((aligned(16))) = {0};
+    wino_v v = {0};
     for (int i = 0; i < n; i++)
-        t[i] = p[i];
-    return *(const wino_v *)t;
+        v[i] = p[i];
+    return v;
 #endif
 }
 
-/* B^T applied to 6 values: o[k] = sum_r B^T[k][r] d[r] */
-#define WINO_BT(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5)         \
-    {                                                                   \
-        wino_v a_ = d4 - 4.0f * d2, b_ = d3 - 4.0f * d1;                \
-        wino_v e_ = d4 - d2, g_ = 2.0f * (d3 - d1);                     \
-        o0 = 4.0f * d0 - 5.0f * d2 + d4;                                \
-        o1 = a_ + b_;                                                   \
-        o2 = a_ - b_;                                                   \
-        o3 = e_ + g_;                                                   \
-        o4 = e_ - g_;                                                   \
-        o5 = 4.0f * d1 - 5.0f * d3 + d5;                                \
-    }
-
-/* v[f * vs + j] = (B^T d_j B)[f] for the 6x6 patch d_j of lane j in the plane x
- * (leading dimension ldx); rows and columns past a run's in_rows / in_cols
- * read as zero. */
-static void wino_in(const float *x, int64_t ldx, const struct dn_wino_run *runs, int nruns,
-                    float *restrict v, int64_t vs)
+/* p[i] = v[lo + i] for i < n (lo + n <= WINO_VL); writes only p[0..n) */
+WINO_INLINE void wino_st_lanes(float *p, wino_v v, int lo, int n)
 {
-    float u[6][WINO_UW] __attribute__((aligned(64)));
-    float q[6][6][NR] __attribute__((aligned(64)));
-    float ex[NR][6][2];
-    const wino_vi even = WINO_EVEN, odd = WINO_ODD, next = WINO_NEXT;
-    const int n = runs[nruns - 1].j0 + runs[nruns - 1].len;
-
-    /* down the columns: u[k][4 j0 + c] = sum_r B^T[k][r] d[r][c], per run;
-     * columns from in_cols on read as zero, and a run's last vector may
-     * spill into the next run's columns, which that run then rewrites */
-    for (int r = 0; r < nruns; r++) {
-        const struct dn_wino_run *ru = &runs[r];
-        const float *d[6];
-        for (int i = 0; i < 6; i++)
-            d[i] = i < ru->in_rows ? x + ru->in_off + i * ldx : wino_zero;
-        const int X = ru->in_cols, W = 4 * ru->len + 2, o = 4 * ru->j0;
-        for (int c = 0; c < W; c += WINO_VL) {
-            wino_v d0, d1, d2, d3, d4, d5, u0, u1, u2, u3, u4, u5;
-            if (c + WINO_VL <= X) {
-                d0 = wino_ld(d[0] + c), d1 = wino_ld(d[1] + c), d2 = wino_ld(d[2] + c);
-                d3 = wino_ld(d[3] + c), d4 = wino_ld(d[4] + c), d5 = wino_ld(d[5] + c);
-            } else {
-                int m = X - c > 0 ? X - c : 0;
-                d0 = wino_ld_part(d[0] + c, m), d1 = wino_ld_part(d[1] + c, m);
-                d2 = wino_ld_part(d[2] + c, m), d3 = wino_ld_part(d[3] + c, m);
-                d4 = wino_ld_part(d[4] + c, m), d5 = wino_ld_part(d[5] + c, m);
-            }
-            WINO_BT(d0, d1, d2, d3, d4, d5, u0, u1, u2, u3, u4, u5);
-            wino_st(u[0] + o + c, u0), wino_st(u[1] + o + c, u1), wino_st(u[2] + o + c, u2);
-            wino_st(u[3] + o + c, u3), wino_st(u[4] + o + c, u4), wino_st(u[5] + o + c, u5);
-        }
-        /* the run's last patch reaches 2 columns into the next run's space */
-        for (int k = 0; k < 6; k++) {
-            ex[r][k][0] = u[k][o + 4 * ru->len];
-            ex[r][k][1] = u[k][o + 4 * ru->len + 1];
-        }
-    }
-    if (n < NR)
-        for (int k = 0; k < 6; k++)
-            for (int c = 4 * n; c < 4 * NR + WINO_VL; c++)
-                u[k][c] = 0.0f;
-
-    /* phases: q[k][p][j] = u[k][4 j + p]; p 4 and 5 are the next lane's 0 and 1
-     * except at a run's last lane */
-    for (int k = 0; k < 6; k++) {
-        for (int jv = 0; jv < WINO_NV; jv++) {
-            const float *s = u[k] + 4 * WINO_VL * jv;
-            wino_v a = wino_ld(s), b = wino_ld(s + WINO_VL);
-            wino_v c = wino_ld(s + 2 * WINO_VL), e = wino_ld(s + 3 * WINO_VL);
-            wino_v e1 = __builtin_shuffle(a, b, even), o1 = __builtin_shuffle(a, b, odd);
-            wino_v e2 = __builtin_shuffle(c, e, even), o2 = __builtin_shuffle(c, e, odd);
-            wino_st(q[k][0] + jv * WINO_VL, __builtin_shuffle(e1, e2, even));
-            wino_st(q[k][2] + jv * WINO_VL, __builtin_shuffle(e1, e2, odd));
-            wino_st(q[k][1] + jv * WINO_VL, __builtin_shuffle(o1, o2, even));
-            wino_st(q[k][3] + jv * WINO_VL, __builtin_shuffle(o1, o2, odd));
-        }
-        for (int jv = 0; jv < WINO_NV; jv++) {
-            wino_v z = {0};
-            wino_v a0 = wino_ld(q[k][0] + jv * WINO_VL), a1 = wino_ld(q[k][1] + jv * WINO_VL);
-            wino_v b0 = jv + 1 < WINO_NV ? wino_ld(q[k][0] + (jv + 1) * WINO_VL) : z;
-            wino_v b1 = jv + 1 < WINO_NV ? wino_ld(q[k][1] + (jv + 1) * WINO_VL) : z;
-            wino_st(q[k][4] + jv * WINO_VL, __builtin_shuffle(a0, b0, next));
-            wino_st(q[k][5] + jv * WINO_VL, __builtin_shuffle(a1, b1, next));
-        }
-        for (int r = 0; r < nruns; r++) {
-            int jl = runs[r].j0 + runs[r].len - 1;
-            q[k][4][jl] = ex[r][k][0];
-            q[k][5][jl] = ex[r][k][1];
-        }
-    }
-
-    /* across the rows: v[6 k + l] = sum_c B^T[l][c] q[k][c] */
-    for (int k = 0; k < 6; k++)
-        for (int jv = 0; jv < WINO_NV; jv++) {
-            const int j = jv * WINO_VL;
-            wino_v c0 = wino_ld(q[k][0] + j), c1 = wino_ld(q[k][1] + j), c2 = wino_ld(q[k][2] + j);
-            wino_v c3 = wino_ld(q[k][3] + j), c4 = wino_ld(q[k][4] + j), c5 = wino_ld(q[k][5] + j);
-            wino_v v0, v1, v2, v3, v4, v5;
-            WINO_BT(c0, c1, c2, c3, c4, c5, v0, v1, v2, v3, v4, v5);
-            float *o = v + 6 * k * vs + j;
-            wino_st(o, v0), wino_st(o + vs, v1), wino_st(o + 2 * vs, v2);
-            wino_st(o + 3 * vs, v3), wino_st(o + 4 * vs, v4), wino_st(o + 5 * vs, v5);
-        }
+#if defined(__AVX512F__)
+    _mm512_mask_storeu_ps(p - lo, (__mmask16)(((1u << n) - 1) << lo), (__m512)v);
+#elif defined(__AVX2__)
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i m = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), lane),
+                                    _mm256_cmpgt_epi32(_mm256_set1_epi32(lo + n), lane));
+    _mm256_maskstore_ps(p - lo, m, (__m256)v);
+#else
+    for (int i = 0; i < n; i++)
+        p[i] = v[lo + i];
+#endif
 }
 
-/* A^T applied to 6 values: o[a] = sum_k A^T[a][k] m[k] */
+/* p[0..n) = lanes 0..n-1 of v, a plain store when n is the whole vector */
+WINO_INLINE void wino_st_n(float *p, wino_v v, int n)
+{
+    if (n == WINO_VL)
+        wino_st(p, v);
+    else if (n > 0)
+        wino_st_lanes(p, v, 0, n);
+}
+
+/* a * b + c, fused where the ISA has FMA (the build keeps the compiler from
+ * contracting on its own) */
+WINO_INLINE wino_v wino_fma(wino_v a, wino_v b, wino_v c)
+{
+#if defined(__AVX512F__)
+    return (wino_v)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif defined(__FMA__)
+    return (wino_v)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+#else
+    return a * b + c;
+#endif
+}
+
+#define WINO_K(x) ((wino_v){0} + (x))
+
+/* B^T applied to 6 values: o[k] = sum_r B^T[k][r] d[r] (12 operations) */
+#define WINO_BT(d0, d1, d2, d3, d4, d5, o0, o1, o2, o3, o4, o5)         \
+    {                                                                   \
+        wino_v a_ = wino_fma(WINO_K(-4.0f), d2, d4);                    \
+        wino_v b_ = wino_fma(WINO_K(-4.0f), d1, d3);                    \
+        wino_v e_ = d4 - d2, g_ = d3 - d1;                              \
+        o0 = wino_fma(WINO_K(4.0f), d0, wino_fma(WINO_K(-5.0f), d2, d4)); \
+        o1 = a_ + b_;                                                   \
+        o2 = a_ - b_;                                                   \
+        o3 = wino_fma(WINO_K(2.0f), g_, e_);                            \
+        o4 = wino_fma(WINO_K(-2.0f), g_, e_);                           \
+        o5 = wino_fma(WINO_K(4.0f), d1, wino_fma(WINO_K(-5.0f), d3, d5)); \
+    }
+
+/* A^T applied to 6 values: o[a] = sum_k A^T[a][k] m[k] (10 operations) */
 #define WINO_AT(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3)                 \
     {                                                                   \
         wino_v p12_ = m1 + m2, d12_ = m1 - m2, p34_ = m3 + m4, d34_ = m3 - m4; \
         o0 = m0 + p12_ + p34_;                                          \
-        o1 = d12_ + 2.0f * d34_;                                        \
-        o2 = p12_ + 4.0f * p34_;                                        \
-        o3 = d12_ + 8.0f * d34_ + m5;                                   \
+        o1 = wino_fma(WINO_K(2.0f), d34_, d12_);                        \
+        o2 = wino_fma(WINO_K(4.0f), p34_, p12_);                        \
+        o3 = wino_fma(WINO_K(8.0f), d34_, d12_) + m5;                   \
     }
 
-/* Stores A^T m_j A + bias (clamped at 0 when relu) for every lane j, with
- * m_j[f] = mf[f * ms + j], into y at each run's out_off (leading dimension
- * ldy), out_rows x out_cols per run. */
-static void wino_out(const float *restrict mf, int64_t ms, const struct dn_wino_run *runs,
-                     int nruns, float bias, int relu, float *restrict y, int64_t ldy)
+/* tiles per slot: WINO_VL / 4 tiles x 4 patch columns fill one vector */
+#define WINO_SLOT (WINO_VL / 4)
+#define WINO_MAXS 16                     /* slots per unit: lanes (<= 64) / WINO_SLOT */
+
+/* a set of lanes, as the ISA's masked loads take it */
+#if defined(__AVX512F__)
+typedef __mmask16 wino_lm;
+#elif defined(__AVX2__)
+typedef __m256i wino_lm;
+#else
+typedef wino_vi wino_lm;
+#endif
+
+/* lanes [lo, hi) */
+WINO_INLINE wino_lm wino_lm_range(int lo, int hi)
 {
-    float o[4][4 * NR] __attribute__((aligned(64)));
-    const wino_vi zlo = WINO_ZIPLO, zhi = WINO_ZIPHI;
-    const wino_v zero = {0};
-    for (int jv = 0; jv < WINO_NV; jv++) {
-        const int j = jv * WINO_VL;
-        wino_v s[6][4], t[4][4];
-        /* across: s[k][c] = sum_l A^T[c][l] m[6 k + l] */
-        for (int k = 0; k < 6; k++) {
-            const float *m = mf + 6 * k * ms + j;
-            wino_v m0 = wino_ld(m), m1 = wino_ld(m + ms), m2 = wino_ld(m + 2 * ms);
-            wino_v m3 = wino_ld(m + 3 * ms), m4 = wino_ld(m + 4 * ms), m5 = wino_ld(m + 5 * ms);
-            WINO_AT(m0, m1, m2, m3, m4, m5, s[k][0], s[k][1], s[k][2], s[k][3]);
-        }
-        /* down: t[a][c] = sum_k A^T[a][k] s[k][c] + bias */
-        for (int c = 0; c < 4; c++) {
-            WINO_AT(s[0][c], s[1][c], s[2][c], s[3][c], s[4][c], s[5][c], t[0][c], t[1][c], t[2][c],
-                    t[3][c]);
-            for (int a = 0; a < 4; a++) {
-                t[a][c] += bias;
-                if (relu)
-                    t[a][c] = (wino_v)((wino_vi)t[a][c] & (t[a][c] > zero));
+#if defined(__AVX512F__)
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+#elif defined(__AVX2__)
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), lane),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), lane));
+#else
+    const wino_vi lane = WINO_LANES;
+    return (lane >= lo) & (lane < hi);
+#endif
+}
+
+WINO_INLINE wino_lm wino_lm_or(wino_lm a, wino_lm b)
+{
+#if defined(__AVX2__) && !defined(__AVX512F__)
+    return _mm256_or_si256(a, b);
+#else
+    return a | b;
+#endif
+}
+
+/* v with the lanes of m replaced by those of p; reads nothing else */
+WINO_INLINE wino_v wino_ld_merge(wino_v v, const float *p, wino_lm m)
+{
+#if defined(__AVX512F__)
+    return (wino_v)_mm512_mask_loadu_ps((__m512)v, m, p);
+#elif defined(__AVX2__)
+    return (wino_v)_mm256_blendv_ps((__m256)v, _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+#else
+    for (int i = 0; i < WINO_VL; i++)
+        if (m[i])
+            v[i] = p[i];
+    return v;
+#endif
+}
+
+/* the lanes of m from p, the rest zero; reads nothing else */
+WINO_INLINE wino_v wino_ld_z(const float *p, wino_lm m)
+{
+#if defined(__AVX512F__)
+    return (wino_v)_mm512_maskz_loadu_ps(m, p);
+#elif defined(__AVX2__)
+    return (wino_v)_mm256_maskload_ps(p, m);
+#else
+    return wino_ld_merge((wino_v){0}, p, m);
+#endif
+}
+
+/* the prologue on lanes m: v * a + b (when aff), then max(0, .) (when relu;
+ * NaN to 0); lanes outside m come out 0 (they hold 0 on entry) */
+WINO_INLINE wino_v wino_pro(wino_v v, wino_v a, wino_v b, wino_lm m, int aff, int relu)
+{
+#if defined(__AVX512F__)
+    if (aff)
+        v = (wino_v)_mm512_maskz_fmadd_ps(m, (__m512)v, (__m512)a, (__m512)b);
+    if (relu)
+        v = (wino_v)_mm512_max_ps((__m512)v, _mm512_setzero_ps());
+#elif defined(__AVX2__)
+    if (aff)
+        v = (wino_v)_mm256_and_ps((__m256)wino_fma(v, a, b), _mm256_castsi256_ps(m));
+    if (relu)
+        v = (wino_v)_mm256_max_ps((__m256)v, _mm256_setzero_ps());
+#else
+    if (aff)
+        v = (wino_v)((wino_vi)(v * a + b) & m);
+    if (relu)
+        v = (wino_v)((wino_vi)v & (v > (wino_v){0}));
+#endif
+    return v;
+}
+
+/* One load of a slot's vector for one patch row: lanes m from the row at
+ * plane + off (off: from the channel's plane to the slot's lane 0) */
+struct wino_ld {
+    int64_t off;
+    wino_lm m, m4;       /* lanes of columns 0..3 of each tile (A), of 4..7 at off + 4 (B) */
+};
+
+/* Per slot and patch row: its loads (n, at least one: a row of padding
+ * loads no lanes) and the lanes they cover, m (A) and m4 (B), as masks and
+ * as vectors k, k4, where the prologue applies; other lanes (padding) stay
+ * 0. off: the first load's offset, or for a row of padding one of the
+ * slot's others (some row is not padding, or the slot is empty). */
+struct wino_slotrow {
+    int n;
+    int64_t off;
+    wino_lm m, m4;
+    wino_vi k, k4;
+    struct wino_ld ld[WINO_SLOT];
+};
+
+/* the prologue on lanes k, 0 elsewhere (any values there on entry) */
+WINO_INLINE wino_v wino_pro_k(wino_v v, wino_v a, wino_v b, wino_vi k, int aff, int relu)
+{
+    if (aff)
+        v = wino_fma(v, a, b);
+    v = (wino_v)((wino_vi)v & k);
+    return relu ? wino_pro(v, a, b, wino_lm_range(0, WINO_VL), 0, 1) : v;
+}
+
+/* The transform of a chunk: four slots, the tiles' patches as rows of the
+ * channel planes xg[g] with prologue ag[g] x + bg[g]; stores the 36 vectors
+ * at o + f * vf (zn lanes). When plain (constant), every slot lies in one
+ * run (or none) and whole vectors around its rows may be read: A and B are
+ * one load each, padding lanes cleared with k; else masked loads per piece.
+ * B is A of the next slot shifted by 4 lanes when that continues the same
+ * run (cg[g]). */
+WINO_INLINE void wino_in_chunk(const float *const xg[4], const struct wino_slotrow *const rg[4],
+                               const wino_v ag[4], const wino_v bg[4], const int cg[4], int aff,
+                               int relu, int plain, float *o, int64_t vf, int zn)
+{
+    const wino_vi lane = WINO_LANES, even = 2 * lane, odd = 2 * lane + 1, shift4 = lane + 4;
+    wino_v h[6][6];                      /* h[r][l]: patch row r transformed across */
+    WINO_UNROLL
+    for (int r = 0; r < 6; r++) {
+        wino_v A[4], B[4];
+        WINO_UNROLL
+        for (int g = 0; g < 4; g++) {
+            const struct wino_slotrow *q = &rg[g][r];
+            if (plain)
+                A[g] = wino_pro_k(wino_ld(xg[g] + q->off), ag[g], bg[g], q->k, aff, relu);
+            else {
+                A[g] = wino_ld_z(xg[g] + q->ld[0].off, q->ld[0].m);
+                for (int i = 1; i < q->n; i++)
+                    A[g] = wino_ld_merge(A[g], xg[g] + q->ld[i].off, q->ld[i].m);
+                A[g] = wino_pro(A[g], ag[g], bg[g], q->m, aff, relu);
             }
         }
-        /* interleave: o[a][4 j + c] = t[a][c][j] */
-        for (int a = 0; a < 4; a++) {
-            wino_v l0 = __builtin_shuffle(t[a][0], t[a][2], zlo), h0 = __builtin_shuffle(t[a][0], t[a][2], zhi);
-            wino_v l1 = __builtin_shuffle(t[a][1], t[a][3], zlo), h1 = __builtin_shuffle(t[a][1], t[a][3], zhi);
-            float *d = o[a] + 4 * j;
-            wino_st(d, __builtin_shuffle(l0, l1, zlo));
-            wino_st(d + WINO_VL, __builtin_shuffle(l0, l1, zhi));
-            wino_st(d + 2 * WINO_VL, __builtin_shuffle(h0, h1, zlo));
-            wino_st(d + 3 * WINO_VL, __builtin_shuffle(h0, h1, zhi));
+        WINO_UNROLL
+        for (int g = 0; g < 4; g++) {
+            const struct wino_slotrow *q = &rg[g][r];
+            if (g < 3 && cg[g])
+                B[g] = __builtin_shuffle(A[g], A[g + 1], shift4);
+            else if (plain)
+                B[g] = wino_pro_k(wino_ld(xg[g] + q->off + 4), ag[g], bg[g], q->k4, aff, relu);
+            else {
+                B[g] = wino_ld_z(xg[g] + q->ld[0].off + 4, q->ld[0].m4);
+                for (int i = 1; i < q->n; i++)
+                    B[g] = wino_ld_merge(B[g], xg[g] + q->ld[i].off + 4, q->ld[i].m4);
+                B[g] = wino_pro(B[g], ag[g], bg[g], q->m4, aff, relu);
+            }
+        }
+        wino_v e1 = __builtin_shuffle(A[0], A[1], even), o1 = __builtin_shuffle(A[0], A[1], odd);
+        wino_v e2 = __builtin_shuffle(A[2], A[3], even), o2 = __builtin_shuffle(A[2], A[3], odd);
+        wino_v f1 = __builtin_shuffle(B[0], B[1], even), g1 = __builtin_shuffle(B[0], B[1], odd);
+        wino_v f2 = __builtin_shuffle(B[2], B[3], even), g2 = __builtin_shuffle(B[2], B[3], odd);
+        wino_v q0 = __builtin_shuffle(e1, e2, even), q1 = __builtin_shuffle(o1, o2, even);
+        wino_v q2 = __builtin_shuffle(e1, e2, odd), q3 = __builtin_shuffle(o1, o2, odd);
+        wino_v q4 = __builtin_shuffle(f1, f2, even), q5 = __builtin_shuffle(g1, g2, even);
+        WINO_BT(q0, q1, q2, q3, q4, q5, h[r][0], h[r][1], h[r][2], h[r][3], h[r][4], h[r][5]);
+    }
+    WINO_UNROLL
+    for (int l = 0; l < 6; l++) {
+        wino_v d[6];
+        WINO_BT(h[0][l], h[1][l], h[2][l], h[3][l], h[4][l], h[5][l], d[0], d[1], d[2], d[3], d[4],
+                d[5]);
+        WINO_UNROLL
+        for (int k = 0; k < 6; k++)
+            wino_st_n(o + (6 * k + l) * vf, d[k], zn);
+    }
+}
+
+/* see dn_f32_wino_in_fn in kernels.h. The unit's lanes go in slots of
+ * WINO_SLOT tiles, and the lanes of V over channels and slots are filled
+ * four slots (one vector) at a time. Per patch row r, a slot's vector A
+ * holds columns 0..3 of its tiles' patches and B columns 4..7, put through
+ * the prologue with padding left at zero. Even/odd shuffles twice over the
+ * four A vectors give columns 0..3 of all the tiles, one lane per tile, and
+ * over the B vectors columns 4 and 5. Each row is transformed across, then
+ * the six rows down, and the 36 vectors stored whole (wino_in_chunk). Lanes
+ * no tile covers come out zero. */
+static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_wino_run *runs,
+                    int nruns, int lanes, float *v, int64_t vf)
+{
+    const wino_vi lane = WINO_LANES;
+    const int used = runs[nruns - 1].j0 + runs[nruns - 1].len, S = lanes / WINO_SLOT;
+    const int64_t W = in->W, H = in->H;
+    struct wino_slotrow sr[WINO_MAXS + 1][6];
+    int chain[WINO_MAXS + 1];            /* slot s + 1 continues slot s's run */
+    int one[WINO_MAXS + 1];              /* slot s lies in one run (or none) */
+    int64_t lo[WINO_MAXS + 1], hi[WINO_MAXS + 1];  /* offsets its whole loads span */
+    for (int s = 0, r = 0; s <= S; s++) {
+        for (int y = 0; y < 6; y++) {
+            sr[s][y].n = 0;
+            sr[s][y].m = sr[s][y].m4 = wino_lm_range(0, 0);
+            sr[s][y].k = sr[s][y].k4 = (wino_vi){0};
+        }
+        chain[s] = 0;
+        one[s] = 1;
+        lo[s] = INT64_MAX;
+        hi[s] = INT64_MIN;
+        for (int j = s * WINO_SLOT; s < S && j < (s + 1) * WINO_SLOT && j < used;) {
+            while (j >= runs[r].j0 + runs[r].len)
+                r++;
+            const struct dn_wino_run *ru = &runs[r];
+            const int i0 = j - s * WINO_SLOT, t = j - ru->j0;
+            int cnt = ru->j0 + ru->len - j;
+            cnt = cnt < WINO_SLOT - i0 ? cnt : WINO_SLOT - i0;
+            /* lane q of the slot vector: column c0 + q of the run's rows */
+            const int64_t c0 = ru->col0 + 4 * t - 4 * i0;
+            int l0 = 4 * i0, h0 = 4 * (i0 + cnt), l4 = l0, h4 = h0;
+            l0 = -c0 > l0 ? (int)(-c0 < h0 ? -c0 : h0) : l0;
+            h0 = W - c0 < h0 ? (int)(W - c0 > l0 ? W - c0 : l0) : h0;
+            l4 = -c0 - 4 > l4 ? (int)(-c0 - 4 < h4 ? -c0 - 4 : h4) : l4;
+            h4 = W - c0 - 4 < h4 ? (int)(W - c0 - 4 > l4 ? W - c0 - 4 : l4) : h4;
+            for (int y = 0; y < 6; y++) {
+                struct wino_slotrow *q = &sr[s][y];
+                const int64_t row = ru->row0 + y;
+                if (row < 0 || row >= H || h0 <= l0)
+                    continue;
+                const int64_t off = ru->x_off + row * W + c0;
+                const wino_lm m = wino_lm_range(l0, h0), m4 = wino_lm_range(l4, h4);
+                q->ld[q->n++] = (struct wino_ld){off, m, m4};
+                q->m = wino_lm_or(q->m, m);
+                q->m4 = wino_lm_or(q->m4, m4);
+                q->k |= (lane >= l0) & (lane < h0);
+                q->k4 |= (lane >= l4) & (lane < h4);
+                lo[s] = off < lo[s] ? off : lo[s];
+                hi[s] = off + 4 + WINO_VL > hi[s] ? off + 4 + WINO_VL : hi[s];
+            }
+            one[s] &= i0 == 0;
+            /* the slot is this run's alone, and the next slot starts with the
+             * run's next tile */
+            chain[s] = cnt == WINO_SLOT && t + cnt < ru->len && s + 1 < S;
+            j += cnt;
+        }
+        if (lo[s] > hi[s]) {             /* an empty slot reads (and clears) x[0..] */
+            lo[s] = 0;
+            hi[s] = 4 + WINO_VL;
+        }
+        for (int y = 0; y < 6; y++) {
+            struct wino_slotrow *q = &sr[s][y];
+            if (q->n == 0)
+                q->ld[q->n++] = (struct wino_ld){lo[s], wino_lm_range(0, 0), wino_lm_range(0, 0)};
+            q->off = q->ld[0].off;       /* padding rows read (and clear) row lo[s] */
         }
     }
+    const int64_t total = nc * S;        /* slots over all channels */
+    const int aff = in->scale != NULL, relu = in->relu;
+    int64_t c = 0;
+    int s = 0;                           /* the chunk's first slot: channel c, slot s */
+    for (int64_t z0 = 0; z0 < total; z0 += 4) {
+        const float *xg[4];
+        const struct wino_slotrow *rg[4];
+        wino_v ag[4], bg[4];
+        int cg[4], plain = 1;
+        for (int g = 0; g < 4; g++) {
+            const int ok = z0 + g < total, sg = ok ? s : S;
+            xg[g] = in->x + c * in->plane;
+            rg[g] = sr[sg];
+            ag[g] = (wino_v){0} + (aff && ok ? in->scale[c] : 0.0f);
+            bg[g] = (wino_v){0} + (aff && ok ? in->shift[c] : 0.0f);
+            cg[g] = g < 3 && chain[s];
+            if (!ok)
+                xg[g] = in->x;
+            plain &= one[sg] && xg[g] + lo[sg] >= in->lo && xg[g] + hi[sg] <= in->hi;
+            if (++s == S) {
+                s = 0;
+                c++;
+            }
+        }
+        const int zn = total - z0 < 4 ? (int)(total - z0) * WINO_SLOT : WINO_VL;
+        if (plain)
+            wino_in_chunk(xg, rg, ag, bg, cg, aff, relu, 1, v + z0 * WINO_SLOT, vf, zn);
+        else
+            wino_in_chunk(xg, rg, ag, bg, cg, aff, relu, 0, v + z0 * WINO_SLOT, vf, zn);
+    }
+}
+
+/* t[a][c] = (A^T m A)[a][c] + bias, clamped at 0 when relu, from the 36
+ * vectors m[f] */
+WINO_INLINE void wino_out_core(const wino_v m[36], wino_v bias, int relu, wino_v t[4][4])
+{
+    wino_v s[6][4];
+    WINO_UNROLL
+    for (int k = 0; k < 6; k++)
+        WINO_AT(m[6 * k], m[6 * k + 1], m[6 * k + 2], m[6 * k + 3], m[6 * k + 4], m[6 * k + 5],
+                s[k][0], s[k][1], s[k][2], s[k][3]);
+    WINO_UNROLL
+    for (int c = 0; c < 4; c++) {
+        WINO_AT(s[0][c], s[1][c], s[2][c], s[3][c], s[4][c], s[5][c], t[0][c], t[1][c], t[2][c],
+                t[3][c]);
+        WINO_UNROLL
+        for (int a = 0; a < 4; a++) {
+            t[a][c] += bias;
+            if (relu)
+                t[a][c] = (wino_v)((wino_vi)t[a][c] & (t[a][c] > (wino_v){0}));
+        }
+    }
+}
+
+/* see dn_f32_wino_out_fn in kernels.h: tiles as lanes, per output channel
+ * and group of up to WINO_VL tiles of a run */
+static void wino_out_cols(const float *mf, int64_t mf_f, int64_t mf_m, int64_t nm,
+                          const struct dn_wino_run *runs, int nruns, const float *bias, int relu,
+                          float *y, int64_t ym, int64_t ldy)
+{
+    const wino_vi lane = WINO_LANES;
+    const wino_vi zlo = (lane >> 1) + (lane & 1) * WINO_VL;
+    const wino_vi zhi = zlo + WINO_VL / 2;
+    for (int64_t m = 0; m < nm; m++) {
+        const wino_v b = (wino_v){0} + (bias ? bias[m] : 0.0f);
+        for (int r = 0; r < nruns; r++) {
+            const struct dn_wino_run *ru = &runs[r];
+            for (int t = 0; t < ru->len; t += WINO_VL) {
+                const float *src = mf + m * mf_m + ru->j0 + t;
+                wino_v mv[36], o[4][4];
+                WINO_UNROLL
+                for (int f = 0; f < 36; f++)
+                    mv[f] = wino_ld(src + f * mf_f);
+                wino_out_core(mv, b, relu, o);
+                /* o[a][c][j] goes to column 4 j + c of row a */
+                float *dst = y + m * ym + ru->out_off + 4 * t;
+                const int cols = ru->out_cols - 4 * t;
+                WINO_UNROLL
+                for (int a = 0; a < 4; a++) {
+                    if (a >= ru->out_rows)
+                        break;
+                    wino_v l0 = __builtin_shuffle(o[a][0], o[a][2], zlo);
+                    wino_v h0 = __builtin_shuffle(o[a][0], o[a][2], zhi);
+                    wino_v l1 = __builtin_shuffle(o[a][1], o[a][3], zlo);
+                    wino_v h1 = __builtin_shuffle(o[a][1], o[a][3], zhi);
+                    wino_v z[4] = {__builtin_shuffle(l0, l1, zlo), __builtin_shuffle(l0, l1, zhi),
+                                   __builtin_shuffle(h0, h1, zlo), __builtin_shuffle(h0, h1, zhi)};
+                    WINO_UNROLL
+                    for (int i = 0; i < 4; i++) {
+                        int n = cols - i * WINO_VL;
+                        wino_st_n(dst + a * ldy + i * WINO_VL, z[i], n < WINO_VL ? n : WINO_VL);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* see dn_f32_wino_out_fn in kernels.h: output channels as lanes, per tile
+ * and group of WINO_VL channels */
+static void wino_out_rows(const float *mf, int64_t mf_f, int64_t mf_j, int64_t nm,
+                          const struct dn_wino_run *runs, int nruns, const float *bias, int relu,
+                          float *y, int64_t ym, int64_t ldy)
+{
+    const wino_vi lane = WINO_LANES;
+    const wino_vi g4 = lane & ~3, w = lane & 3;
+    /* 4x4 transposes inside each group of 4 lanes, in two steps of pairs */
+    const wino_vi unlo = g4 + (w >> 1) + (w & 1) * WINO_VL, unhi = unlo + 2;
+    const wino_vi lh = g4 + (w & 1) + (w >> 1) * WINO_VL, hl = lh + 2;
     for (int r = 0; r < nruns; r++) {
         const struct dn_wino_run *ru = &runs[r];
-        for (int a = 0; a < ru->out_rows; a++)
-            __builtin_memcpy(y + ru->out_off + a * ldy, o[a] + 4 * ru->j0,
-                             sizeof(float) * (size_t)ru->out_cols);
+        for (int t = 0; t < ru->len; t++) {
+            const int cols = ru->out_cols - 4 * t < 4 ? ru->out_cols - 4 * t : 4;
+            const float *src = mf + (ru->j0 + t) * mf_j;
+            float *dst = y + ru->out_off + 4 * t;
+            for (int64_t m0 = 0; m0 < nm; m0 += WINO_VL) {
+                const int nv = nm - m0 < WINO_VL ? (int)(nm - m0) : WINO_VL;
+                wino_v mv[36], o[4][4];
+                WINO_UNROLL
+                for (int f = 0; f < 36; f++)
+                    mv[f] = wino_ld(src + f * mf_f + m0);
+                wino_v b = {0};
+                if (bias)
+                    b = nv == WINO_VL ? wino_ld(bias + m0) : wino_ld_n(bias + m0, nv);
+                wino_out_core(mv, b, relu, o);
+                WINO_UNROLL
+                for (int a = 0; a < 4; a++) {
+                    if (a >= ru->out_rows)
+                        break;
+                    /* R[i][4 g + c] = o[a][c][4 g + i]: channel m0 + 4 g + i, column c */
+                    wino_v t0 = __builtin_shuffle(o[a][0], o[a][1], unlo);
+                    wino_v t1 = __builtin_shuffle(o[a][0], o[a][1], unhi);
+                    wino_v t2 = __builtin_shuffle(o[a][2], o[a][3], unlo);
+                    wino_v t3 = __builtin_shuffle(o[a][2], o[a][3], unhi);
+                    wino_v R[4] = {__builtin_shuffle(t0, t2, lh), __builtin_shuffle(t0, t2, hl),
+                                   __builtin_shuffle(t1, t3, lh), __builtin_shuffle(t1, t3, hl)};
+                    WINO_UNROLL
+                    for (int g = 0; g < WINO_VL / 4; g++)
+                        WINO_UNROLL
+                        for (int i = 0; i < 4; i++)
+                            if (4 * g + i < nv)
+                                wino_st_lanes(dst + (m0 + 4 * g + i) * ym + a * ldy, R[i], 4 * g, cols);
+                }
+            }
+        }
     }
 }
