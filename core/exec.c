@@ -62,6 +62,7 @@ struct step {
     int pooled1x1;                 /* 1x1/1 pad 0 after pooling: pack staged rows */
     int wino;                      /* 3x3/1 by Winograd F(4x4, 3x3): its dn_wino_mode, or 0 */
     int pixrows;                   /* small maps: pixels as GEMM rows, channels as columns */
+    int staged;                    /* a first phase stages the input (conv_stage) */
     int64_t HS, WS;                /* staged input dims (pooled + padded) */
     /* fc; a classifier tail also runs the GlobalAveragePool node gnode first */
     int gnode;                     /* -1: none */
@@ -84,6 +85,8 @@ struct dn_exec {
     int profile;
     float *stage;                  /* shared staging buffer */
     size_t stage_floats;
+    float *apack;                  /* shared: every pixel tile of a pixrows step, packed */
+    size_t apack_floats;
     float *scratch;                /* per thread: scratch_floats each */
     size_t scratch_floats;
     struct dn_tensor *tin, *tout;  /* reference steps */
@@ -252,53 +255,91 @@ static void conv_gemm(const struct dn_exec *e, const struct step *s, int ith, in
 }
 
 /* Small maps: C^T = X^T W^T, with tiles of mr output pixels as the GEMM's
- * rows (packed from the activation like a B panel, mr wide) and panels of nr
- * output channels as its columns (weights packed once), then each tile
- * stored transposed into the NCHW output. Panels of pixels would be largely
- * empty on a 7x7 or 14x14 map; tiles of mr pixels are not. */
+ * rows and panels of nr output channels as its columns (weights packed once),
+ * each tile stored transposed into the NCHW output. Panels of pixels would
+ * be largely empty on a 7x7 or 14x14 map; tiles of mr pixels are not.
+ * Phase one packs every pixel tile of every image once (all of K, in the
+ * shared buffer); phase two runs units of (channel panel, group of tiles),
+ * k-block outer, so each block of a weight panel stays in L1 while the
+ * group's tiles stream past it. */
+static void conv_pixrows_pack(const struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    const int mr = e->k->mr;
+    const int64_t OHW = s->OH * s->OW, K = s->K, nt = cdiv(OHW, mr);
+    const struct dn_fusion *fx = s->fx;
+    struct dn_im2col ic;
+    int64_t lo, hi;
+    slice(s->N * nt, ith, nth, &lo, &hi);
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t b = t / nt, px0 = (t % nt) * mr;
+        int m = (int)(OHW - px0 < mr ? OHW - px0 : mr);
+        float *dst = e->apack + t * K * mr;
+        if (s->direct && mr == 8 && e->k->pack_rows_pair && t + 1 < hi && (t + 1) % nt != 0) {
+            /* this tile and the next of the same image from one 16-wide load per row */
+            int m2 = (int)(OHW - px0 < 2 * mr ? OHW - px0 : 2 * mr);
+            e->k->pack_rows_pair(s->x + b * s->x_bs + px0, OHW, K, m2, fx->pre_scale, fx->pre_shift,
+                                 fx->pre_relu, dst, dst + K * mr);
+            t++;
+            continue;
+        }
+        if (s->direct)
+            e->k->pack_rows(s->x + b * s->x_bs + px0, OHW, K, m, mr, fx->pre_scale, fx->pre_shift,
+                            fx->pre_relu, dst);
+        else if (s->pooled1x1)
+            e->k->pack_rows(e->stage + b * s->C * s->HS * s->WS + px0, s->HS * s->WS, K, m, mr, NULL,
+                            NULL, 0, dst);
+        else {
+            conv_runs(e, s, b, px0, m, &ic);
+            e->k->pack_im2col(&ic, 0, K, m, mr, dst);
+        }
+    }
+}
+
+/* groups of tiles per channel panel: enough units for the threads, at most
+ * PIX_GROUP tiles each (their C tiles live in the thread's scratch) */
+#define PIX_GROUP 32
+
+static int64_t pixrows_groups(int64_t tiles, int64_t np)
+{
+    int64_t g = cdiv(16, np);
+    if (g < cdiv(tiles, PIX_GROUP))
+        g = cdiv(tiles, PIX_GROUP);
+    return g > tiles ? tiles : g;
+}
+
 static void conv_pixrows(const struct dn_exec *e, const struct step *s, int ith, int nth)
 {
     const int mr = e->k->mr, nr = e->k->nr;
     const int64_t OHW = s->OH * s->OW, K = s->K, kc_max = kc_of(K);
-    const int64_t nt = cdiv(OHW, mr), np = cdiv(s->M, nr);
-    const int64_t pg = np < cdiv(16, s->N * nt) ? np : cdiv(16, s->N * nt);
-    float *apack = e->scratch + (size_t)ith * e->scratch_floats;
-    float *ct = apack + kc_max * mr;
+    const int64_t nt = cdiv(OHW, mr), tiles = s->N * nt, np = cdiv(s->M, nr);
+    const int64_t groups = pixrows_groups(tiles, np);
+    float *ct = e->scratch + (size_t)ith * e->scratch_floats;
     const struct dn_fusion *fx = s->fx;
-    struct dn_im2col ic;
     int64_t lo, hi;
-    slice(s->N * nt * pg, ith, nth, &lo, &hi);
+    slice(np * groups, ith, nth, &lo, &hi);
     for (int64_t u = lo; u < hi; u++) {
-        int64_t t = u / pg, grp = u % pg, p0 = grp * np / pg, p1 = (grp + 1) * np / pg;
-        int64_t b = t / nt, px0 = (t % nt) * mr;
-        int m = (int)(OHW - px0 < mr ? OHW - px0 : mr);
-        if (!s->direct && !s->pooled1x1)
-            conv_runs(e, s, b, px0, m, &ic);
+        int64_t p = u / groups, grp = u % groups;
+        int64_t t0 = grp * tiles / groups, t1 = (grp + 1) * tiles / groups;
+        int n = (int)(s->M - p * nr < nr ? s->M - p * nr : nr);
         for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
             int64_t kc = K - k0 < kc_max ? K - k0 : kc_max;
-            if (s->direct)
-                e->k->pack_rows(s->x + b * s->x_bs + px0 + k0 * OHW, OHW, kc, m, mr,
-                                fx->pre_scale ? fx->pre_scale + k0 : NULL,
-                                fx->pre_scale ? fx->pre_shift + k0 : NULL, fx->pre_relu, apack);
-            else if (s->pooled1x1)
-                e->k->pack_rows(e->stage + b * s->C * s->HS * s->WS + px0 + k0 * s->HS * s->WS,
-                                s->HS * s->WS, kc, m, mr, NULL, NULL, 0, apack);
-            else
-                e->k->pack_im2col(&ic, k0, kc, m, mr, apack);
-            for (int64_t p = p0; p < p1; p++) {
-                int n = (int)(s->M - p * nr < nr ? s->M - p * nr : nr);
-                struct dn_gemm_params gp = {
-                    .row_bias = NULL,
-                    .col_bias = s->bias ? s->bias + p * nr : NULL,
-                    .load_c = k0 > 0,
-                    .relu = fx->relu && k0 + kc == K,
-                };
-                e->k->gemm(m, n, kc, apack, s->wpack + (p * K + k0) * nr, ct + (p - p0) * mr * nr, nr, &gp);
+            struct dn_gemm_params gp = {
+                .row_bias = NULL,
+                .col_bias = s->bias ? s->bias + p * nr : NULL,
+                .load_c = k0 > 0,
+                .relu = fx->relu && k0 + kc == K,
+            };
+            for (int64_t t = t0; t < t1; t++) {
+                int64_t px0 = (t % nt) * mr;
+                int m = (int)(OHW - px0 < mr ? OHW - px0 : mr);
+                e->k->gemm(m, n, kc, e->apack + t * K * mr + k0 * mr, s->wpack + (p * K + k0) * nr,
+                           ct + (t - t0) * mr * nr, nr, &gp);
             }
         }
-        for (int64_t p = p0; p < p1; p++) {
-            int n = (int)(s->M - p * nr < nr ? s->M - p * nr : nr);
-            const float *c = ct + (p - p0) * mr * nr;
+        for (int64_t t = t0; t < t1; t++) {
+            int64_t b = t / nt, px0 = (t % nt) * mr;
+            int m = (int)(OHW - px0 < mr ? OHW - px0 : mr);
+            const float *c = ct + (t - t0) * mr * nr;
             float *y = s->y + b * s->y_bs + p * nr * OHW + px0;
             for (int j = 0; j < n; j++)
                 for (int i = 0; i < m; i++)
@@ -369,7 +410,8 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
                    s->geom.pad_begin[1] == 0 && s->geom.pad_end[0] == 0 && s->geom.pad_end[1] == 0;
     s->HS = in[0] + s->geom.pad_begin[0] + s->geom.pad_end[0];
     s->WS = in[1] + s->geom.pad_begin[1] + s->geom.pad_end[1];
-    s->n_phases = s->direct ? 1 : 2;
+    s->staged = !s->direct;
+    s->n_phases = s->staged + 1;
     s->macs = s->N * s->M * s->OH * s->OW * s->K;
     const struct dn_window_geom *gm = &s->geom;
     /* 3x3 stride 1 without pooling: Winograd F(4x4, 3x3), tiles as the
@@ -391,6 +433,7 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
         }
         s->wpack_bytes = floats * sizeof(float);
         dn_wino_pack(e->k, mode, w->data, s->M, s->C, s->wpack);
+        s->staged = 0; /* the input transform applies prologue and padding */
         s->n_phases = 1;
         snprintf(s->impl, sizeof s->impl, "conv3x3_wino4x4_%s_%s%s%s",
                  mode == DN_WINO_ROWS ? "rows" : "cols", e->k->gemm_name,
@@ -400,6 +443,7 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
     /* maps of at most 16x16 outputs: pixels as rows (see conv_pixrows) */
     s->pixrows = s->OH * s->OW <= 256 && !e->no_pixrows;
     if (s->pixrows) {
+        s->n_phases = s->staged + 2; /* [stage,] pack every tile, GEMM */
         int64_t np = cdiv(s->M, nr);
         size_t floats = (size_t)(np * nr * s->K);
         s->wpack = aligned_floats(floats);
@@ -671,7 +715,7 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
     e->tout = calloc((size_t)e->max_io, sizeof *e->tout);
     if (!e->steps || !e->tin || !e->tout)
         goto nomem;
-    size_t stage = 0, scratch = 0;
+    size_t stage = 0, scratch = 0, apack = 0;
     /* nodes that need no step of their own: a pooling a classifier tail runs,
      * and views (reshape-views placed their output on their input's bytes) */
     skip = calloc((size_t)g->n_nodes + 1, 1);
@@ -709,12 +753,16 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
             st = conv_select(e, s, n, &fx[ni]);
             if (st != DN_OK)
                 goto fail;
-            if (!s->direct && !s->wino) {
+            if (s->staged) {
                 size_t need = (size_t)(s->N * s->C * s->HS * s->WS);
                 stage = need > stage ? need : stage;
             }
+            if (s->pixrows) {
+                size_t need = (size_t)(s->N * cdiv(s->OH * s->OW, e->k->mr) * s->K * e->k->mr);
+                apack = need > apack ? need : apack;
+            }
             size_t need = s->wino ? dn_wino_scratch_floats(e->k, (enum dn_wino_mode)s->wino, s->M, s->C)
-                          : s->pixrows ? (size_t)(kc_of(s->K) * e->k->mr + cdiv(s->M, e->k->nr) * e->k->mr * e->k->nr)
+                          : s->pixrows ? (size_t)(PIX_GROUP * e->k->mr * e->k->nr)
                                        : (size_t)(kc_of(s->K) * e->k->nr);
             scratch = need > scratch ? need : scratch;
         } else if (e->k && dn_exec_pool_ok(g, n)) {
@@ -785,6 +833,10 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
     if (st != DN_OK)
         goto fail;
     e->stage = stage ? aligned_floats(stage) : NULL;
+    e->apack_floats = apack;
+    e->apack = apack ? aligned_floats(apack) : NULL;
+    if (apack && !e->apack)
+        goto nomem;
     e->scratch = e->scratch_floats ? aligned_floats(e->scratch_floats * (size_t)threads) : NULL;
     if ((stage && !e->stage) || (e->scratch_floats && !e->scratch))
         goto nomem;
@@ -846,10 +898,12 @@ static void run_all(void *arg, int ith, int nth)
                 ref_run(e, s, ith);
                 break;
             case STEP_CONV:
-                if (s->n_phases == 2 && ph == 0)
+                if (s->staged && ph == 0)
                     conv_stage(e, s, ith, nth);
                 else if (s->wino)
                     conv_wino(e, s, ith, nth);
+                else if (s->pixrows && ph == s->staged)
+                    conv_pixrows_pack(e, s, ith, nth);
                 else if (s->pixrows)
                     conv_pixrows(e, s, ith, nth);
                 else
@@ -892,6 +946,7 @@ void dn_exec_free(struct dn_exec *e)
         free(e->steps[i].wpack);
     free(e->steps);
     free(e->stage);
+    free(e->apack);
     free(e->scratch);
     free(e->tin);
     free(e->tout);
@@ -930,7 +985,8 @@ size_t dn_exec_weight_bytes(const struct dn_exec *e)
 
 size_t dn_exec_scratch_bytes(const struct dn_exec *e)
 {
-    return (e->stage_floats + e->scratch_floats * (size_t)dn_pool_size(e->pool)) * sizeof(float);
+    return (e->stage_floats + e->apack_floats + e->scratch_floats * (size_t)dn_pool_size(e->pool)) *
+           sizeof(float);
 }
 
 int dn_exec_threads(const struct dn_exec *e)

@@ -129,6 +129,23 @@ static void pack_rows_avx512(const float *restrict src, int64_t stride, int64_t 
     }
 }
 
+static void pack_rows_pair_avx512(const float *restrict src, int64_t stride, int64_t kc, int n,
+                                  const float *scale, const float *shift, int relu, float *restrict dst0,
+                                  float *restrict dst1)
+{
+    const __mmask16 m = lo_mask(n);
+    const __m512 z = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; k++, src += stride, dst0 += 8, dst1 += 8) {
+        __m512 v = _mm512_maskz_loadu_ps(m, src);
+        if (scale)
+            v = _mm512_maskz_add_ps(m, _mm512_mul_ps(v, _mm512_set1_ps(scale[k])), _mm512_set1_ps(shift[k]));
+        if (relu)
+            v = _mm512_max_ps(v, z);
+        _mm512_mask_storeu_ps(dst0, 0x00ff, v);
+        _mm512_mask_storeu_ps(dst1 - 8, 0xff00, v); /* lanes 8..15 land on dst1[0..7] */
+    }
+}
+
 static void pack_im2col_avx512(const struct dn_im2col *p, int64_t k0, int64_t kc, int n, int nr,
                                float *restrict dst)
 {
@@ -296,6 +313,7 @@ const struct dn_kernels dn_kernels_avx512 = {
     .nr = NR,
     .gemm = dn_f32_gemm_8x32__avx512,
     .pack_rows = pack_rows_avx512,
+    .pack_rows_pair = pack_rows_pair_avx512,
     .pack_im2col = pack_im2col_avx512,
     .stage_plane = stage_plane_avx512,
     .maxpool_plane = maxpool_plane_avx512,

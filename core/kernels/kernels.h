@@ -35,6 +35,14 @@ typedef void (*dn_f32_gemm_fn)(int m, int n, int64_t kc, const float *a, const f
 typedef void (*dn_f32_pack_rows_fn)(const float *src, int64_t stride, int64_t kc, int n, int nr,
                                     const float *scale, const float *shift, int relu, float *dst);
 
+/* Two 8-wide B panels (or pixel tiles) from 16 consecutive source columns:
+ * columns 0..7 into dst0 and 8..15 into dst1, each k-major with 8 floats per
+ * k, f_k as for pack_rows; columns at or past n are zero. NULL where the set
+ * has no such kernel (two pack_rows calls do the same). */
+typedef void (*dn_f32_pack_rows_pair_fn)(const float *src, int64_t stride, int64_t kc, int n,
+                                         const float *scale, const float *shift, int relu,
+                                         float *dst0, float *dst1);
+
 /* im2col from staged (already padded) planes: row k = (c, ky, kx) of the
  * panel takes, for each run r of consecutive output pixels in one output row,
  * run_len[r] elements at stride sw from
@@ -104,6 +112,7 @@ struct dn_kernels {
     int mr, nr;
     dn_f32_gemm_fn gemm;
     dn_f32_pack_rows_fn pack_rows;
+    dn_f32_pack_rows_pair_fn pack_rows_pair;
     dn_f32_pack_im2col_fn pack_im2col;
     dn_f32_stage_plane_fn stage_plane;      /* see plane-inc.h */
     dn_f32_maxpool_plane_fn maxpool_plane;
