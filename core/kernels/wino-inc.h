@@ -51,6 +51,14 @@
  * nor inlines big helpers: both are forced, so vector arrays stay in registers */
 #define WINO_INLINE static inline __attribute__((always_inline))
 #define WINO_UNROLL _Pragma("GCC unroll 36")
+/* p += n floats, hidden from the optimizer: strided walks over the 36
+ * frequencies otherwise become 36 loop-invariant offsets, which do not fit
+ * in registers and are reloaded from the stack on every use */
+#define WINO_STEP(p, n)                                                 \
+    do {                                                                \
+        (p) += (n);                                                     \
+        __asm__("" : "+r"(p));                                          \
+    } while (0)
 
 typedef float wino_v __attribute__((vector_size(WINO_VL * 4)));
 typedef float wino_vu __attribute__((vector_size(WINO_VL * 4), aligned(4)));
@@ -95,6 +103,29 @@ WINO_INLINE void wino_st_lanes(float *p, wino_v v, int lo, int n)
 #else
     for (int i = 0; i < n; i++)
         p[i] = v[lo + i];
+#endif
+}
+
+/* p[0..4) = lanes 4 g .. 4 g + 3 of v (g a constant) */
+WINO_INLINE void wino_st4(float *p, wino_v v, int g)
+{
+#if defined(__AVX512F__)
+    if (g == 0)
+        _mm_storeu_ps(p, _mm512_castps512_ps128((__m512)v));
+    else if (g == 1)
+        _mm_storeu_ps(p, _mm512_extractf32x4_ps((__m512)v, 1));
+    else if (g == 2)
+        _mm_storeu_ps(p, _mm512_extractf32x4_ps((__m512)v, 2));
+    else
+        _mm_storeu_ps(p, _mm512_extractf32x4_ps((__m512)v, 3));
+#elif defined(__AVX__)
+    if (g == 0)
+        _mm_storeu_ps(p, _mm256_castps256_ps128((__m256)v));
+    else
+        _mm_storeu_ps(p, _mm256_extractf128_ps((__m256)v, 1));
+#else
+    for (int i = 0; i < 4; i++)
+        p[i] = v[4 * g + i];
 #endif
 }
 
@@ -243,15 +274,23 @@ struct wino_ld {
 /* Per slot and patch row: its loads (n, at least one: a row of padding
  * loads no lanes) and the lanes they cover, m (A) and m4 (B), as masks and
  * as vectors k, k4, where the prologue applies; other lanes (padding) stay
- * 0. off: the first load's offset, or for a row of padding one of the
- * slot's others (some row is not padding, or the slot is empty). */
+ * 0. For whole-vector reads: off, the first load's offset (for a row of
+ * padding, one of the slot's other rows'), and off2, bm, bm4: the second
+ * load's offset and lanes (off and none when there is one), as vectors. */
 struct wino_slotrow {
-    int n;
-    int64_t off;
+    int n, l1;                           /* l1: the second load's first lane */
+    int64_t off, off2;
     wino_lm m, m4;
-    wino_vi k, k4;
-    struct wino_ld ld[WINO_SLOT];
+    wino_vi k, k4, bm, bm4;
+    struct wino_ld ld[WINO_SLOT > 1 ? WINO_SLOT : 2];
 };
+
+/* a with the lanes of m (a lane mask vector) taken from b; one bitwise
+ * select (a memory operand, where a mask register would need loading) */
+WINO_INLINE wino_v wino_blend(wino_v a, wino_v b, wino_vi m)
+{
+    return (wino_v)(((wino_vi)b & m) | ((wino_vi)a & ~m));
+}
 
 /* the prologue on lanes k, 0 elsewhere (any values there on entry) */
 WINO_INLINE wino_v wino_pro_k(wino_v v, wino_v a, wino_v b, wino_vi k, int aff, int relu)
@@ -264,14 +303,14 @@ WINO_INLINE wino_v wino_pro_k(wino_v v, wino_v a, wino_v b, wino_vi k, int aff, 
 
 /* The transform of a chunk: four slots, the tiles' patches as rows of the
  * channel planes xg[g] with prologue ag[g] x + bg[g]; stores the 36 vectors
- * at o + f * vf (zn lanes). When plain (constant), every slot lies in one
- * run (or none) and whole vectors around its rows may be read: A and B are
- * one load each, padding lanes cleared with k; else masked loads per piece.
- * B is A of the next slot shifted by 4 lanes when that continues the same
- * run (cg[g]). */
+ * at o + f * vf. When plain (a constant, 1 or 2), every slot
+ * spans at most plain runs and whole vectors around its rows may be read:
+ * A and B are one whole load each (two, blended, for a slot over two runs),
+ * padding lanes cleared with k; else masked loads per piece. B is A of the
+ * next slot shifted by 4 lanes when that continues the same run (cg[g]). */
 WINO_INLINE void wino_in_chunk(const float *const xg[4], const struct wino_slotrow *const rg[4],
                                const wino_v ag[4], const wino_v bg[4], const int cg[4], int aff,
-                               int relu, int plain, float *o, int64_t vf, int zn)
+                               int relu, int plain, float *o, int64_t vf)
 {
     const wino_vi lane = WINO_LANES, even = 2 * lane, odd = 2 * lane + 1, shift4 = lane + 4;
     wino_v h[6][6];                      /* h[r][l]: patch row r transformed across */
@@ -281,9 +320,12 @@ WINO_INLINE void wino_in_chunk(const float *const xg[4], const struct wino_slotr
         WINO_UNROLL
         for (int g = 0; g < 4; g++) {
             const struct wino_slotrow *q = &rg[g][r];
-            if (plain)
-                A[g] = wino_pro_k(wino_ld(xg[g] + q->off), ag[g], bg[g], q->k, aff, relu);
-            else {
+            if (plain) {
+                wino_v t = wino_ld(xg[g] + q->off);
+                if (plain == 2)
+                    t = wino_blend(t, wino_ld(xg[g] + q->off2), q->bm);
+                A[g] = wino_pro_k(t, ag[g], bg[g], q->k, aff, relu);
+            } else {
                 A[g] = wino_ld_z(xg[g] + q->ld[0].off, q->ld[0].m);
                 for (int i = 1; i < q->n; i++)
                     A[g] = wino_ld_merge(A[g], xg[g] + q->ld[i].off, q->ld[i].m);
@@ -295,9 +337,12 @@ WINO_INLINE void wino_in_chunk(const float *const xg[4], const struct wino_slotr
             const struct wino_slotrow *q = &rg[g][r];
             if (g < 3 && cg[g])
                 B[g] = __builtin_shuffle(A[g], A[g + 1], shift4);
-            else if (plain)
-                B[g] = wino_pro_k(wino_ld(xg[g] + q->off + 4), ag[g], bg[g], q->k4, aff, relu);
-            else {
+            else if (plain) {
+                wino_v t = wino_ld(xg[g] + q->off + 4);
+                if (plain == 2)
+                    t = wino_blend(t, wino_ld(xg[g] + q->off2 + 4), q->bm4);
+                B[g] = wino_pro_k(t, ag[g], bg[g], q->k4, aff, relu);
+            } else {
                 B[g] = wino_ld_z(xg[g] + q->ld[0].off + 4, q->ld[0].m4);
                 for (int i = 1; i < q->n; i++)
                     B[g] = wino_ld_merge(B[g], xg[g] + q->ld[i].off + 4, q->ld[i].m4);
@@ -318,9 +363,13 @@ WINO_INLINE void wino_in_chunk(const float *const xg[4], const struct wino_slotr
         wino_v d[6];
         WINO_BT(h[0][l], h[1][l], h[2][l], h[3][l], h[4][l], h[5][l], d[0], d[1], d[2], d[3], d[4],
                 d[5]);
+        float *p = o;                    /* frequency 6 k + l */
         WINO_UNROLL
-        for (int k = 0; k < 6; k++)
-            wino_st_n(o + (6 * k + l) * vf, d[k], zn);
+        for (int k = 0; k < 6; k++) {
+            wino_st(p, d[k]);            /* past the channels: zeros, into vf's slack */
+            WINO_STEP(p, 6 * vf);
+        }
+        WINO_STEP(o, vf);
     }
 }
 
@@ -341,7 +390,7 @@ static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_win
     const int64_t W = in->W, H = in->H;
     struct wino_slotrow sr[WINO_MAXS + 1][6];
     int chain[WINO_MAXS + 1];            /* slot s + 1 continues slot s's run */
-    int one[WINO_MAXS + 1];              /* slot s lies in one run (or none) */
+    int runs_in[WINO_MAXS + 1];          /* runs slot s spans */
     int64_t lo[WINO_MAXS + 1], hi[WINO_MAXS + 1];  /* offsets its whole loads span */
     for (int s = 0, r = 0; s <= S; s++) {
         for (int y = 0; y < 6; y++) {
@@ -350,7 +399,7 @@ static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_win
             sr[s][y].k = sr[s][y].k4 = (wino_vi){0};
         }
         chain[s] = 0;
-        one[s] = 1;
+        runs_in[s] = 0;
         lo[s] = INT64_MAX;
         hi[s] = INT64_MIN;
         for (int j = s * WINO_SLOT; s < S && j < (s + 1) * WINO_SLOT && j < used;) {
@@ -374,6 +423,8 @@ static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_win
                     continue;
                 const int64_t off = ru->x_off + row * W + c0;
                 const wino_lm m = wino_lm_range(l0, h0), m4 = wino_lm_range(l4, h4);
+                if (q->n == 1)
+                    q->l1 = 4 * i0;
                 q->ld[q->n++] = (struct wino_ld){off, m, m4};
                 q->m = wino_lm_or(q->m, m);
                 q->m4 = wino_lm_or(q->m4, m4);
@@ -382,7 +433,7 @@ static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_win
                 lo[s] = off < lo[s] ? off : lo[s];
                 hi[s] = off + 4 + WINO_VL > hi[s] ? off + 4 + WINO_VL : hi[s];
             }
-            one[s] &= i0 == 0;
+            runs_in[s]++;
             /* the slot is this run's alone, and the next slot starts with the
              * run's next tile */
             chain[s] = cnt == WINO_SLOT && t + cnt < ru->len && s + 1 < S;
@@ -397,6 +448,13 @@ static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_win
             if (q->n == 0)
                 q->ld[q->n++] = (struct wino_ld){lo[s], wino_lm_range(0, 0), wino_lm_range(0, 0)};
             q->off = q->ld[0].off;       /* padding rows read (and clear) row lo[s] */
+            q->off2 = q->n > 1 ? q->ld[1].off : q->off;
+            q->bm = q->bm4 = (wino_vi){0};
+            if (q->n > 1) {
+                /* the second run's lanes: from its first lane on */
+                const wino_vi from = (wino_vi){0} + q->l1;
+                q->bm = q->bm4 = lane >= from;
+            }
         }
     }
     const int64_t total = nc * S;        /* slots over all channels */
@@ -407,7 +465,7 @@ static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_win
         const float *xg[4];
         const struct wino_slotrow *rg[4];
         wino_v ag[4], bg[4];
-        int cg[4], plain = 1;
+        int cg[4], plain = 1;            /* 0: masked loads, else runs per slot at most */
         for (int g = 0; g < 4; g++) {
             const int ok = z0 + g < total, sg = ok ? s : S;
             xg[g] = in->x + c * in->plane;
@@ -417,17 +475,28 @@ static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_win
             cg[g] = g < 3 && chain[s];
             if (!ok)
                 xg[g] = in->x;
-            plain &= one[sg] && xg[g] + lo[sg] >= in->lo && xg[g] + hi[sg] <= in->hi;
+            if (runs_in[sg] > 2 || xg[g] + lo[sg] < in->lo || xg[g] + hi[sg] > in->hi)
+                plain = 0;
+            else if (plain && runs_in[sg] == 2)
+                plain = 2;
             if (++s == S) {
                 s = 0;
                 c++;
             }
         }
-        const int zn = total - z0 < 4 ? (int)(total - z0) * WINO_SLOT : WINO_VL;
-        if (plain)
-            wino_in_chunk(xg, rg, ag, bg, cg, aff, relu, 1, v + z0 * WINO_SLOT, vf, zn);
+        /* constant arguments for the common cases (BatchNorm+ReLU, the
+         * densenets' prologue), so the inlined copies carry no tests */
+        float *o = v + z0 * WINO_SLOT;
+        if (plain == 1 && aff && relu)
+            wino_in_chunk(xg, rg, ag, bg, cg, 1, 1, 1, o, vf);
+        else if (plain == 2 && aff && relu)
+            wino_in_chunk(xg, rg, ag, bg, cg, 1, 1, 2, o, vf);
+        else if (plain == 1)
+            wino_in_chunk(xg, rg, ag, bg, cg, aff, relu, 1, o, vf);
+        else if (plain == 2)
+            wino_in_chunk(xg, rg, ag, bg, cg, aff, relu, 2, o, vf);
         else
-            wino_in_chunk(xg, rg, ag, bg, cg, aff, relu, 0, v + z0 * WINO_SLOT, vf, zn);
+            wino_in_chunk(xg, rg, ag, bg, cg, aff, relu, 0, o, vf);
     }
 }
 
@@ -469,9 +538,12 @@ static void wino_out_cols(const float *mf, int64_t mf_f, int64_t mf_m, int64_t n
             for (int t = 0; t < ru->len; t += WINO_VL) {
                 const float *src = mf + m * mf_m + ru->j0 + t;
                 wino_v mv[36], o[4][4];
+                const float *p = src;
                 WINO_UNROLL
-                for (int f = 0; f < 36; f++)
-                    mv[f] = wino_ld(src + f * mf_f);
+                for (int f = 0; f < 36; f++) {
+                    mv[f] = wino_ld(p);
+                    WINO_STEP(p, mf_f);
+                }
                 wino_out_core(mv, b, relu, o);
                 /* o[a][c][j] goes to column 4 j + c of row a */
                 float *dst = y + m * ym + ru->out_off + 4 * t;
@@ -517,9 +589,12 @@ static void wino_out_rows(const float *mf, int64_t mf_f, int64_t mf_j, int64_t n
             for (int64_t m0 = 0; m0 < nm; m0 += WINO_VL) {
                 const int nv = nm - m0 < WINO_VL ? (int)(nm - m0) : WINO_VL;
                 wino_v mv[36], o[4][4];
+                const float *p = src + m0;
                 WINO_UNROLL
-                for (int f = 0; f < 36; f++)
-                    mv[f] = wino_ld(src + f * mf_f + m0);
+                for (int f = 0; f < 36; f++) {
+                    mv[f] = wino_ld(p);
+                    WINO_STEP(p, mf_f);
+                }
                 wino_v b = {0};
                 if (bias)
                     b = nv == WINO_VL ? wino_ld(bias + m0) : wino_ld_n(bias + m0, nv);
@@ -535,12 +610,25 @@ static void wino_out_rows(const float *mf, int64_t mf_f, int64_t mf_j, int64_t n
                     wino_v t3 = __builtin_shuffle(o[a][2], o[a][3], unhi);
                     wino_v R[4] = {__builtin_shuffle(t0, t2, lh), __builtin_shuffle(t0, t2, hl),
                                    __builtin_shuffle(t1, t3, lh), __builtin_shuffle(t1, t3, hl)};
+                    float *d = dst + m0 * ym + a * ldy;  /* channel m0 + 4 g + i */
+                    if (cols == 4 && nv == WINO_VL) {
+                        WINO_UNROLL
+                        for (int g = 0; g < WINO_VL / 4; g++)
+                            WINO_UNROLL
+                            for (int i = 0; i < 4; i++) {
+                                wino_st4(d, R[i], g);
+                                WINO_STEP(d, ym);
+                            }
+                        continue;
+                    }
                     WINO_UNROLL
                     for (int g = 0; g < WINO_VL / 4; g++)
                         WINO_UNROLL
-                        for (int i = 0; i < 4; i++)
+                        for (int i = 0; i < 4; i++) {
                             if (4 * g + i < nv)
-                                wino_st_lanes(dst + (m0 + 4 * g + i) * ym + a * ldy, R[i], 4 * g, cols);
+                                wino_st_lanes(d, R[i], 4 * g, cols);
+                            WINO_STEP(d, ym);
+                        }
                 }
             }
         }
