@@ -147,7 +147,7 @@ static int run_slot(struct dn_batch *b, const struct dn_batch_source *src, struc
 {
     struct dn_shape want = {4, {sl->n, sl->chw.d[0], sl->chw.d[1], sl->chw.d[2]}};
     const char *first = src->name(src->user, sl->items[0]);
-    enum dn_status st = dn_cli_session_for(b->g, &b->s, &b->shape, &want, first, b->opts);
+    enum dn_status st = dn_cli_session_for(b->g, &b->s, &b->shape, &want, first, b->model_path, b->opts);
     if (st != DN_OK) {
         for (int i = 1; i < sl->n; i++)
             dn_err(src->name(src->user, sl->items[i]), "skipped: the model cannot take this input");

@@ -26,8 +26,37 @@ int dn_bad_option(const char *cmd, int missing_arg, char **argv);
 /* Makes library log lines read "densenet: FILE: ..." while FILE is current. */
 void dn_diag_set_file(const char *file);
 void dn_diag_install(void);
-/* Flushes stdout and reports a write error; returns the exit code to use. */
+/* Library log lines are held from dn_diag_hold until dn_diag_release, which
+ * prints them under file (so a failure is blamed on the model or the input
+ * once its status is known). */
+void dn_diag_hold(void);
+void dn_diag_release(const char *file);
+/* Flushes stdout and reports a write error; returns the exit code to use.
+ * A closed pipe (EPIPE) is no error: it returns DN_EXIT_OK quietly. */
 int dn_finish_stdout(int code);
+/* Flushes stdout; 1 once a write to it has met a closed pipe (then the
+ * command should stop at once and exit 0). */
+int dn_stdout_broken(void);
+/* Records errno of a failed write to stdout (EPIPE: the reader is gone). */
+void dn_note_write_error(int err);
+/* Text output: s with control characters and backslashes escaped (\n, \t,
+ * \r, \\, \xNN), so one label or file name stays on one line and field. */
+void dn_print_text(FILE *f, const char *s);
+
+/* Output files: "-" is stdout; otherwise a temporary file beside path that
+ * dn_out_commit renames over it, so an interrupted or failed run never leaves
+ * half a file (dn_out_abort, or a fatal signal, removes the temporary). */
+struct dn_out {
+    FILE *f;
+    const char *path;
+    char tmp[4096];
+};
+/* 0, or -1 after reporting under path. */
+int dn_out_open(struct dn_out *o, const char *path);
+/* Flushes, closes and renames; 0, or -1 after reporting (the temporary is
+ * removed). For stdout: flushes; a closed pipe counts as success. */
+int dn_out_commit(struct dn_out *o);
+void dn_out_abort(struct dn_out *o);
 /* JSON helpers: a quoted, escaped string; a shape as a list (dynamic dims null). */
 void dn_json_string(FILE *f, const char *s);
 void dn_json_shape(FILE *f, const struct dn_shape *s);
@@ -45,10 +74,13 @@ struct dn_graph *dn_cli_load_model(const char *path);
 const char *dn_find_data_file(const char *name, char *path, size_t size);
 /* Keeps *s a session of one-input model g for shape *want, made with opts
  * (NULL: defaults), rebuilding it only when *want differs from *have (the
- * shape it was made for); errors are reported under file. */
+ * shape it was made for). A shape error (or NOMEM) is reported under file,
+ * the input's name; any other error, or a shape error at the very shape
+ * the model declares (then DN_ERR_INVALID is returned), under model. */
 enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **s,
                                   struct dn_shape *have, const struct dn_shape *want,
-                                  const char *file, const struct dn_session_opts *opts);
+                                  const char *file, const char *model,
+                                  const struct dn_session_opts *opts);
 /* The model used when -m is not given: $DENSENET_MODEL, else the shipped one. */
 const char *dn_default_model_path(void);
 /* Parses "1x3x224x224" or "1,3,224,224" into s; returns 0 on success. */

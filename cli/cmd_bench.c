@@ -519,7 +519,7 @@ int cmd_bench(int argc, char **argv)
         opts.profile = o.profile;
         double ti = now_s();
         struct dn_shape have;
-        enum dn_status st = dn_cli_session_for(g, &b.s, &have, &in, label, &opts);
+        enum dn_status st = dn_cli_session_for(g, &b.s, &have, &in, label, label, &opts);
         if (st != DN_OK) {
             code = st == DN_ERR_SHAPE ? DN_EXIT_INPUT : DN_EXIT_MODEL;
             goto done;

@@ -4,7 +4,9 @@
  * Images go through the shared batch loop (batch.c): decoded on a loader
  * thread, run in batches of --batch images that share a tensor shape, the
  * session rebuilt only when the batch shape changes. A bad image is reported
- * and skipped, and the exit status is 1. */
+ * and skipped; when any failed, a last line counts them ("3 of 1000 images
+ * failed") and the exit status is 1. When stdout's reader goes away (EPIPE)
+ * nothing more is decoded and the status is 0. */
 #include "batch.h"
 
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* SCORE_PROBS: the model's outputs are probabilities already (ends in Softmax) */
@@ -87,18 +90,28 @@ static void print_result(struct classify *c, const char *file, const float *scor
         printf("]}\n");
         return;
     }
-    if (c->format == OUT_TEXT)
-        printf("%s\n", file);
+    /* text and TSV: names and labels escaped, one record per line */
+    if (c->format == OUT_TEXT) {
+        dn_print_text(stdout, file);
+        putchar('\n');
+    }
     for (int r = 0; r < k; r++) {
         int i = top[r];
         snprintf(idx, sizeof idx, "%d", i);
         const char *label = c->have_labels && i < c->labels.n ? c->labels.names[i] : idx;
-        if (c->format == OUT_TSV)
-            printf("%s\t%d\t%d\t%s\t%.9g\n", file, r + 1, i, label, scores[i]);
-        else if (c->mode == SCORE_RAW)
-            printf("  %10.4f  %s\n", scores[i], label);
+        if (c->format == OUT_TSV) {
+            dn_print_text(stdout, file);
+            printf("\t%d\t%d\t", r + 1, i);
+            dn_print_text(stdout, label);
+            printf("\t%.9g\n", scores[i]);
+            continue;
+        }
+        if (c->mode == SCORE_RAW)
+            printf("  %10.4f  ", scores[i]);
         else
-            printf("  %7.2f%%  %s\n", 100.0 * scores[i], label);
+            printf("  %7.2f%%  ", 100.0 * scores[i]);
+        dn_print_text(stdout, label);
+        putchar('\n');
     }
 }
 
@@ -154,24 +167,42 @@ static int print_pass(void *user, const struct dn_batch_pass *pass)
         score(c->mode, v, (int)per);
         print_result(c, c->files[pass->items[i]], v, (int)per);
     }
-    fflush(stdout);
     free(v);
+    if (dn_stdout_broken())
+        return 1; /* the reader is gone: decode nothing more */
     if (c->progress)
         fprintf(stderr, "\rclassify: %d/%d images", pass->done, c->total);
     return 0;
 }
 
+/* Appends the names listed in path (one per line, empty lines skipped) to
+ * *list; a directory, an unreadable file or a read error is an error. */
 static int read_list(const char *path, char ***list, int *n)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
+    struct stat st;
     if (!f) {
-        dn_err(path, "%s", strerror(errno));
+        dn_err(path, "cannot read the list: %s", strerror(errno));
         return -1;
     }
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        dn_err(path, "is a directory, not a list of file names");
+        if (f != stdin)
+            fclose(f);
+        return -1;
+    }
+    errno = 0;
     while ((len = getline(&line, &cap, f)) >= 0) {
+        if (len > 4096 || memchr(line, '\0', (size_t)len)) {
+            dn_err(path, "line %d is not a file name", *n + 1);
+            free(line);
+            if (f != stdin)
+                fclose(f);
+            return -1;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len == 0)
@@ -191,9 +222,14 @@ static int read_list(const char *path, char ***list, int *n)
         *list = nl;
         (*list)[(*n)++] = dup;
     }
+    int err = ferror(f) ? errno : 0;
     free(line);
     if (f != stdin)
         fclose(f);
+    if (err) {
+        dn_err(path, "cannot read the list: %s", strerror(err));
+        return -1;
+    }
     return 0;
 }
 
@@ -297,7 +333,12 @@ int cmd_classify(int argc, char **argv)
         code = DN_EXIT_INPUT;
         goto done;
     }
-    if (n_files == 0 && !files_from) {
+    if (n_files == 0 && files_from) {
+        dn_err(files_from, "the list names no images");
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
+    if (n_files == 0) {
         files = malloc(sizeof(char *));
         if (!files || !(files[0] = strdup("-"))) {
             code = DN_EXIT_INPUT;
@@ -315,6 +356,10 @@ int cmd_classify(int argc, char **argv)
     code = dn_batch_run(&b, &src, print_pass, &c);
     if (c.progress)
         fputc('\n', stderr);
+    if (dn_stdout_broken())
+        code = DN_EXIT_OK; /* `| head`: the reader had what it wanted */
+    else if (b.failed)
+        dn_err(NULL, "%d of %d images failed", b.failed, n_files);
 done:
     for (int i = 0; i < n_files; i++)
         free(files[i]);

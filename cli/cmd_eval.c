@@ -8,10 +8,12 @@
  * the model has labels, else by sorted folder order. IDX images are 8-bit gray
  * and go through the same preprocessing as a gray PNG would. */
 #include "batch.h"
+#include "idx.h"
 #include "image.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,26 +108,20 @@ fail:
     return -1;
 }
 
-static uint32_t be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static int load_idx(struct dataset *d, const char *images, const char *labels_arg)
 {
     unsigned char *ib = NULL, *lb = NULL;
     size_t il, ll;
-    char labels[4096];
+    char labels[4096], err[256];
+    uint32_t n, rows, cols;
     if (read_gz(images, &ib, &il))
         return -1;
-    if (il < 16 || be32(ib) != 0x00000803) {
-        dn_err(images, "not an IDX images file (magic 0x00000803)");
+    if (dn_idx_images(ib, il, &n, &rows, &cols, err, sizeof err)) {
+        dn_err(images, "%s", err);
         goto fail;
     }
-    uint32_t n = be32(ib + 4), rows = be32(ib + 8), cols = be32(ib + 12);
-    if (rows == 0 || cols == 0 || rows > 65536 || cols > 65536 ||
-        (il - 16) / ((size_t)rows * cols) < n) {
-        dn_err(images, "IDX header says %u images of %ux%u but the file is shorter", n, rows, cols);
+    if (n > INT32_MAX) {
+        dn_err(images, "too many images (%u)", n);
         goto fail;
     }
     if (labels_arg)
@@ -152,8 +148,8 @@ static int load_idx(struct dataset *d, const char *images, const char *labels_ar
     }
     if (read_gz(labels, &lb, &ll))
         goto fail;
-    if (ll < 8 || be32(lb) != 0x00000801 || be32(lb + 4) != n || ll - 8 < n) {
-        dn_err(labels, "not an IDX labels file for %u images", n);
+    if (dn_idx_labels(lb, ll, n, err, sizeof err)) {
+        dn_err(labels, "%s", err);
         goto fail;
     }
     d->n = (int)n;
@@ -294,6 +290,7 @@ struct eval {
     const char *root, *model;
     int n, progress;
     long long top1, top5, seen;
+    int bad_label;             /* a label outside the model's classes (reported) */
     double t0, model_s;
 };
 
@@ -351,11 +348,21 @@ static int score_pass(void *user, const struct dn_batch_pass *pass)
         int i = pass->items[b];
         int want = e->d->pixels ? e->d->labels[i] : e->d->samples[i].label;
         const float *y = scores + b * per;
+        if (want < 0 || want >= per) {
+            if (e->d->pixels)
+                dn_err(e->root, "image %d has label %d, outside the model's %lld classes", i, want,
+                       (long long)per);
+            else
+                dn_err(e->d->samples[i].path, "class %d is outside the model's %lld classes", want,
+                       (long long)per);
+            e->bad_label = 1;
+            return -1;
+        }
         int rank = 0;
-        for (int64_t k = 0; want < per && k < per; k++)
+        for (int64_t k = 0; k < per; k++)
             rank += y[k] > y[want] || (y[k] == y[want] && k < want);
-        e->top1 += want < per && rank == 0;
-        e->top5 += want < per && rank < 5;
+        e->top1 += rank == 0;
+        e->top5 += rank < 5;
         e->seen++;
     }
     e->model_s += pass->run_ms / 1e3;
@@ -442,17 +449,33 @@ int cmd_eval(int argc, char **argv)
         code = DN_EXIT_INPUT;
         goto done;
     }
+    if (d.n == 0) {
+        dn_err(root, "the data set holds no images");
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
     struct eval e = {&d, &prep, root, model, limit > 0 && limit < d.n ? limit : d.n, dn_stderr_is_tty(),
-                     0, 0, 0, now_s(), 0.0};
+                     0, 0, 0, 0, now_s(), 0.0};
     struct dn_batch_source src = {e.n, load_sample, sample_name, &e};
     code = dn_batch_run(&b, &src, score_pass, &e);
     if (e.progress)
         fputc('\n', stderr);
+    if (e.bad_label) {
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
     if (code == DN_EXIT_MODEL)
         goto done;
+    if (e.seen == 0) {
+        dn_err(root, "no image could be evaluated; no accuracy to report");
+        code = DN_EXIT_INPUT;
+        goto done;
+    }
+    if (b.failed)
+        dn_err(NULL, "%d of %d images failed", b.failed, e.n);
     long long seen = e.seen, failed = b.failed, top1 = e.top1, top5 = e.top5;
     double elapsed = now_s() - e.t0;
-    double p1 = seen ? 100.0 * top1 / seen : 0.0, p5 = seen ? 100.0 * top5 / seen : 0.0;
+    double p1 = 100.0 * top1 / seen, p5 = 100.0 * top5 / seen;
     if (json) {
         printf("{\"dataset\": ");
         dn_json_string(stdout, root);

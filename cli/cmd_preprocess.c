@@ -88,9 +88,18 @@ int cmd_preprocess(int argc, char **argv)
     }
     if (ok > 0) {
         struct dn_shape s = {4, {ok, first.d[0], first.d[1], first.d[2]}};
-        FILE *out = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "wb");
-        if (!out || dn_npy_write(out, &s, batch) || (out != stdout && fclose(out) != 0)) {
-            dn_err(out_path, "%s", strerror(errno));
+        struct dn_out out;
+        if (dn_out_open(&out, out_path)) {
+            code = DN_EXIT_INPUT;
+        } else if (dn_npy_write(out.f, &s, batch)) {
+            if (out.f == stdout && errno == EPIPE) {
+                dn_note_write_error(EPIPE);
+            } else {
+                dn_err(out_path, "write error: %s", strerror(errno));
+                code = DN_EXIT_INPUT;
+            }
+            dn_out_abort(&out);
+        } else if (dn_out_commit(&out)) {
             code = DN_EXIT_INPUT;
         }
     }

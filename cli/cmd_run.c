@@ -59,7 +59,6 @@ int cmd_run(int argc, char **argv)
     struct dn_session *s = NULL;
     float *data[16] = {0};
     struct dn_shape shapes[16];
-    FILE *out = NULL;
     if (!g)
         return DN_EXIT_MODEL;
     int need = dn_graph_input_count(g);
@@ -95,21 +94,30 @@ int cmd_run(int argc, char **argv)
     }
     if (so.opts.isa == DN_ISA_AUTO)
         dn_cli_isa_env_check();
-    dn_diag_set_file(n_inputs == 1 ? inputs[0] : model_path);
+    /* a shape error is the input's fault unless the input has the very shape
+     * the model declares; everything else is the model's */
+    int as_declared = 1;
+    for (int i = 0; i < n_inputs; i++) {
+        struct dn_shape d = dn_graph_input_shape(g, i);
+        as_declared &= d.ndim == shapes[i].ndim;
+        for (int k = 0; as_declared && k < d.ndim; k++)
+            as_declared &= d.d[k] < 0 || d.d[k] == shapes[i].d[k];
+    }
+    dn_diag_hold();
     /* one session: it takes the graph and frees each weight once packed */
     enum dn_status st = dn_session_init_consume(&s, g, n_inputs, shapes, &so.opts);
     const struct dn_graph *cg = st == DN_OK ? dn_session_graph(s) : NULL;
     g = NULL;
     if (st == DN_OK)
         st = dn_session_run(s, (const float *const *)data);
-    dn_diag_set_file(NULL);
+    int input_fault = (st == DN_ERR_SHAPE && !as_declared) || st == DN_ERR_NOMEM;
+    dn_diag_release(input_fault && n_inputs == 1 ? inputs[0] : model_path);
     if (st != DN_OK) {
-        code = st == DN_ERR_SHAPE || st == DN_ERR_NOMEM ? DN_EXIT_INPUT : DN_EXIT_MODEL;
+        code = input_fault ? DN_EXIT_INPUT : DN_EXIT_MODEL;
         goto done;
     }
-    out = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "wb");
-    if (!out) {
-        dn_err(out_path, "%s", strerror(errno));
+    struct dn_out out;
+    if (dn_out_open(&out, out_path)) {
         code = DN_EXIT_INPUT;
         goto done;
     }
@@ -121,16 +129,20 @@ int cmd_run(int argc, char **argv)
             code = DN_EXIT_MODEL;
             break;
         }
-        if (dn_npy_write(out, &t.shape, t.data)) {
+        if (dn_npy_write(out.f, &t.shape, t.data)) {
+            if (out.f == stdout && errno == EPIPE) {
+                dn_note_write_error(EPIPE);
+                break;
+            }
             dn_err(out_path, "write error: %s", strerror(errno));
             code = DN_EXIT_INPUT;
             break;
         }
     }
-    if (out != stdout && fclose(out) != 0) {
-        dn_err(out_path, "write error: %s", strerror(errno));
+    if (code != DN_EXIT_OK)
+        dn_out_abort(&out);
+    else if (dn_out_commit(&out))
         code = DN_EXIT_INPUT;
-    }
 done:
     for (int i = 0; i < 16; i++)
         free(data[i]);

@@ -1,8 +1,13 @@
-/* diag.c: the CLI's diagnostics: "densenet: FILE: message" lines on stderr,
- * usage errors, and the library log hook that names the current file. */
+/* diag.c: the CLI's diagnostics: "densenet: FILE: message" lines on stderr
+ * (standard input is named "-"), usage errors, the library log hook that
+ * names the current file, and stdout's state (a closed pipe is not an error:
+ * SIGPIPE is ignored and EPIPE ends the command quietly with status 0).
+ * While a hold is active (dn_diag_hold) library lines are kept in a bounded
+ * buffer and printed later under the file that turns out to be at fault. */
 #include "cli.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
@@ -16,7 +21,7 @@ static void vreport(const char *file, const char *fmt, va_list ap)
     fflush(stdout);
     fprintf(stderr, "%s: ", dn_progname);
     if (file)
-        fprintf(stderr, "%s: ", strcmp(file, "-") == 0 ? "(stdin)" : file);
+        fprintf(stderr, "%s: ", file);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
@@ -40,10 +45,54 @@ int dn_usage_error(const char *cmd, const char *fmt, ...)
     return DN_EXIT_USAGE;
 }
 
+#define HOLD_MAX (64 * 1024)
+static int holding;
+static char *held;        /* lines, each ending in '\n' */
+static size_t held_len;
+static int held_dropped;  /* lines that did not fit */
+
 static void log_hook(void *user, const char *msg)
 {
     (void)user;
-    dn_err(current_file, "%s", msg);
+    if (!holding) {
+        dn_err(current_file, "%s", msg);
+        return;
+    }
+    size_t n = strlen(msg);
+    if (!held && !(held = malloc(HOLD_MAX))) {
+        held_dropped++;
+        return;
+    }
+    if (held_len + n + 1 > HOLD_MAX) {
+        held_dropped++;
+        return;
+    }
+    memcpy(held + held_len, msg, n);
+    held_len += n;
+    held[held_len++] = '\n';
+}
+
+void dn_diag_hold(void)
+{
+    holding = 1;
+    held_len = 0;
+    held_dropped = 0;
+}
+
+void dn_diag_release(const char *file)
+{
+    holding = 0;
+    for (size_t i = 0; i < held_len;) {
+        char *nl = memchr(held + i, '\n', held_len - i);
+        dn_err(file, "%.*s", (int)(nl - (held + i)), held + i);
+        i = (size_t)(nl - held) + 1;
+    }
+    if (held_dropped)
+        dn_err(file, "(%d more messages)", held_dropped);
+    free(held);
+    held = NULL;
+    held_len = 0;
+    held_dropped = 0;
 }
 
 void dn_diag_set_file(const char *file)
@@ -56,13 +105,50 @@ void dn_diag_install(void)
     dn_log_set(log_hook, NULL);
 }
 
+static int stdout_epipe;
+
+int dn_stdout_broken(void)
+{
+    if (!stdout_epipe && fflush(stdout) != 0 && errno == EPIPE)
+        stdout_epipe = 1;
+    return stdout_epipe;
+}
+
+void dn_note_write_error(int err)
+{
+    if (err == EPIPE)
+        stdout_epipe = 1;
+}
+
 int dn_finish_stdout(int code)
 {
+    if (dn_stdout_broken())
+        return DN_EXIT_OK;
     if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno == EPIPE)
+            return DN_EXIT_OK;
         dn_err(NULL, "write error: %s", strerror(errno));
         return code ? code : DN_EXIT_INPUT;
     }
     return code;
+}
+
+void dn_print_text(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\\')
+            fputs("\\\\", f);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p == '\r')
+            fputs("\\r", f);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+    }
 }
 
 int dn_stderr_is_tty(void)
@@ -80,7 +166,7 @@ void dn_json_string(FILE *f, const char *s)
             fputs("\\n", f);
         else if (*p == '\t')
             fputs("\\t", f);
-        else if (*p < 0x20)
+        else if (*p < 0x20 || *p == 0x7f)
             fprintf(f, "\\u%04x", *p);
         else
             fputc(*p, f);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <string.h>
 
 struct command {
@@ -35,6 +36,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     dn_diag_install();
+    /* a closed pipe shows up as EPIPE, which each command treats as the
+     * reader being done (exit 0), as `yes | head` ends */
+    signal(SIGPIPE, SIG_IGN);
     opterr = 0; /* subcommands report option errors themselves */
     if (argc < 2)
         return dn_usage_error(NULL, "no command given");

@@ -114,7 +114,8 @@ struct dn_shape dn_concrete_input_shape(const struct dn_graph *g, int i, const c
 
 enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **s,
                                   struct dn_shape *have, const struct dn_shape *want,
-                                  const char *file, const struct dn_session_opts *opts)
+                                  const char *file, const char *model,
+                                  const struct dn_session_opts *opts)
 {
     struct dn_session_opts dflt;
     if (*s && memcmp(have, want, sizeof *want) == 0)
@@ -127,9 +128,18 @@ enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **
     }
     if (opts->isa == DN_ISA_AUTO)
         dn_cli_isa_env_check();
-    dn_diag_set_file(file);
+    dn_diag_hold();
     enum dn_status st = dn_session_init_opts(s, g, 1, want, opts);
-    dn_diag_set_file(NULL);
+    if (st == DN_ERR_SHAPE && dn_graph_input_count(g) == 1) {
+        /* the shape the model declares failing is the model's fault */
+        struct dn_shape d = dn_graph_input_shape(g, 0);
+        int as_declared = d.ndim == want->ndim;
+        for (int k = 0; as_declared && k < d.ndim; k++)
+            as_declared &= d.d[k] < 0 || d.d[k] == want->d[k];
+        if (as_declared)
+            st = DN_ERR_INVALID;
+    }
+    dn_diag_release(st == DN_ERR_SHAPE || st == DN_ERR_NOMEM || !model ? file : model);
     if (st == DN_OK)
         *have = *want;
     return st;
