@@ -44,13 +44,55 @@ static int64_t norm_axis(int64_t axis, int rank)
     return axis < 0 ? axis + rank : axis;
 }
 
-static void set_out(struct dn_value *o, enum dn_dtype t, const struct dn_shape *s)
+/* Elements of s, or -1 when a dim is negative or the count (or its size in
+ * bytes) would pass DN_MAX_NUMEL: every product of dims goes through here. */
+#define DN_MAX_NUMEL ((int64_t)1 << 40)
+static int64_t numel_checked(const struct dn_shape *s)
 {
-    o->dtype = t;
-    o->shape = *s;
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++) {
+        if (s->d[i] < 0 || (s->d[i] > 0 && n > DN_MAX_NUMEL / s->d[i]))
+            return -1;
+        n *= s->d[i];
+    }
+    return n;
 }
 
-/* Reads a constant int64 (or float) vector operand into dst; returns its length or -1. */
+/* Sets out's dtype and shape once the shape is known to be sane. */
+static enum dn_status set_out(const struct dn_node *n, struct dn_value *o, enum dn_dtype t,
+                              const struct dn_shape *s)
+{
+    char b1[96];
+    if (numel_checked(s) < 0)
+        return node_fail(n, DN_ERR_SHAPE, "output shape %s is negative or has more than %lld elements",
+                         sstr(s, b1), (long long)DN_MAX_NUMEL);
+    o->dtype = t;
+    o->shape = *s;
+    return DN_OK;
+}
+
+/* Inputs marked in mask (bit i: input i), when present, must be float32. */
+static enum dn_status need_f32(const struct dn_node *n, struct dn_value *const *in, unsigned mask)
+{
+    for (int i = 0; i < n->n_in && i < 8; i++)
+        if ((mask >> i & 1) && in[i] && in[i]->dtype != DN_DTYPE_F32)
+            return node_fail(n, DN_ERR_INVALID, "input %d '%s' is int64; float32 is expected", i,
+                             in[i]->name);
+    return DN_OK;
+}
+
+/* Input i, when present, must be one float32 element (Clip bounds, Pad value). */
+static enum dn_status need_scalar(const struct dn_node *n, struct dn_value *const *in, int i)
+{
+    if (i >= n->n_in || !in[i])
+        return DN_OK;
+    if (in[i]->dtype != DN_DTYPE_F32 || numel_checked(&in[i]->shape) != 1)
+        return node_fail(n, DN_ERR_INVALID, "input %d '%s' must be one float32 value", i, in[i]->name);
+    return DN_OK;
+}
+
+/* Reads a constant int64 vector operand (rank <= 1) into dst; returns its
+ * length, or -1 when it is not that (float, not constant, too long). */
 static int const_ints(const struct dn_value *v, int64_t *dst, int max)
 {
     if (!v || !v->data || v->shape.ndim > 1)
@@ -58,9 +100,10 @@ static int const_ints(const struct dn_value *v, int64_t *dst, int max)
     int64_t n = dn_shape_numel(&v->shape);
     if (n > max)
         return -1;
+    if (v->dtype != DN_DTYPE_I64) /* ONNX: shapes, pads and axes are int64 */
+        return -1;
     for (int64_t i = 0; i < n; i++)
-        dst[i] = v->dtype == DN_DTYPE_I64 ? ((const int64_t *)v->data)[i]
-                                           : (int64_t)((const float *)v->data)[i];
+        dst[i] = ((const int64_t *)v->data)[i];
     return (int)n;
 }
 
@@ -79,13 +122,19 @@ enum dn_status dn_window_resolve(const struct dn_window *w, const int64_t in[2],
 {
     for (int i = 0; i < 2; i++) {
         int64_t k = kernel[i], s = w->stride[i], d = w->dilation[i];
-        int64_t dk = (k - 1) * d + 1;
-        int64_t pb = w->pads[i], pe = w->pads[i + 2], o;
-        if (k < 1 || s < 1 || d < 1 || pb < 0 || pe < 0)
+        int64_t pb = w->pads[i], pe = w->pads[i + 2], o, dk, padded;
+        if (k < 1 || s < 1 || d < 1 || pb < 0 || pe < 0 || in[i] < 1)
             return DN_ERR_INVALID;
+        /* every sum and product below is checked: attributes may be anything
+         * up to INT64_MAX */
+        if (__builtin_mul_overflow(k - 1, d, &dk) || __builtin_add_overflow(dk, 1, &dk))
+            return DN_ERR_SHAPE;
         if (w->auto_pad == DN_PAD_SAME_UPPER || w->auto_pad == DN_PAD_SAME_LOWER) {
-            o = (in[i] + s - 1) / s;
-            int64_t total = (o - 1) * s + dk - in[i];
+            o = in[i] / s + (in[i] % s != 0);
+            int64_t total;
+            if (__builtin_mul_overflow(o - 1, s, &total) || __builtin_add_overflow(total, dk, &total))
+                return DN_ERR_SHAPE;
+            total -= in[i];
             if (total < 0)
                 total = 0;
             pb = w->auto_pad == DN_PAD_SAME_UPPER ? total / 2 : total - total / 2;
@@ -94,19 +143,25 @@ enum dn_status dn_window_resolve(const struct dn_window *w, const int64_t in[2],
             pb = pe = 0;
             o = in[i] >= dk ? (in[i] - dk) / s + 1 : 0;
         } else {
-            int64_t span = in[i] + pb + pe - dk;
+            if (__builtin_add_overflow(in[i], pb, &padded) || __builtin_add_overflow(padded, pe, &padded))
+                return DN_ERR_SHAPE;
+            int64_t span = padded - dk;
             if (span < 0)
                 o = 0;
             else if (pool && w->ceil_mode) {
-                o = (span + s - 1) / s + 1;
+                o = span / s + (span % s != 0) + 1;
                 /* PyTorch (and ONNX Runtime): the last window must start inside
                  * the input or the begin padding */
-                if ((o - 1) * s >= in[i] + pb)
+                int64_t x = in[i] + pb; /* (o - 1) * s >= x, without overflow */
+                if (o - 1 >= x / s + (x % s != 0))
                     o--;
             } else
                 o = span / s + 1;
         }
-        if (o < 1)
+        /* the window must fit the padded input; a pool's padding must be
+         * smaller than its window (as in ONNX Runtime), so no pool window
+         * lies wholly in the padding */
+        if (o < 1 || (pool && (pb >= dk || pe >= dk)))
             return DN_ERR_SHAPE;
         g->kernel[i] = k;
         g->stride[i] = s;
@@ -125,8 +180,7 @@ static enum dn_status shape_same(const struct dn_node *n, struct dn_value *const
                                  struct dn_value *const *out)
 {
     (void)n;
-    set_out(out[0], in[0]->dtype, &in[0]->shape);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &in[0]->shape);
 }
 
 static enum dn_status shape_float_same(const struct dn_node *n, struct dn_value *const *in,
@@ -142,6 +196,9 @@ static enum dn_status shape_conv(const struct dn_node *n, struct dn_value *const
 {
     const struct dn_shape *x = &in[0]->shape, *w = &in[1]->shape;
     char b1[96], b2[96];
+    enum dn_status st = need_f32(n, in, 0x7);
+    if (st != DN_OK)
+        return st;
     if (x->ndim != 4 || w->ndim != 4)
         return node_fail(n, DN_ERR_UNSUPPORTED, "only 2-D convolution is supported (input %s, weights %s)",
                          sstr(x, b1), sstr(w, b2));
@@ -159,8 +216,7 @@ static enum dn_status shape_conv(const struct dn_node *n, struct dn_value *const
         return node_fail(n, DN_ERR_SHAPE, "window %lldx%lld does not fit input %s",
                          (long long)w->d[2], (long long)w->d[3], sstr(x, b1));
     struct dn_shape s = {4, {x->d[0], w->d[0], geom.out[0], geom.out[1]}};
-    set_out(out[0], DN_DTYPE_F32, &s);
-    return DN_OK;
+    return set_out(n, out[0], DN_DTYPE_F32, &s);
 }
 
 static enum dn_status shape_pool(const struct dn_node *n, struct dn_value *const *in,
@@ -168,6 +224,8 @@ static enum dn_status shape_pool(const struct dn_node *n, struct dn_value *const
 {
     const struct dn_shape *x = &in[0]->shape;
     char b1[96];
+    if (need_f32(n, in, 0x1) != DN_OK)
+        return DN_ERR_INVALID;
     if (x->ndim != 4)
         return node_fail(n, DN_ERR_UNSUPPORTED, "only 2-D pooling is supported (input %s)", sstr(x, b1));
     struct dn_window_geom geom;
@@ -175,8 +233,7 @@ static enum dn_status shape_pool(const struct dn_node *n, struct dn_value *const
         return node_fail(n, DN_ERR_SHAPE, "window %lldx%lld does not fit input %s",
                          (long long)n->p.win.kernel[0], (long long)n->p.win.kernel[1], sstr(x, b1));
     struct dn_shape s = {4, {x->d[0], x->d[1], geom.out[0], geom.out[1]}};
-    set_out(out[0], DN_DTYPE_F32, &s);
-    return DN_OK;
+    return set_out(n, out[0], DN_DTYPE_F32, &s);
 }
 
 static enum dn_status shape_gap(const struct dn_node *n, struct dn_value *const *in,
@@ -184,12 +241,13 @@ static enum dn_status shape_gap(const struct dn_node *n, struct dn_value *const 
 {
     struct dn_shape s = in[0]->shape;
     char b1[96];
+    if (need_f32(n, in, 0x1) != DN_OK)
+        return DN_ERR_INVALID;
     if (s.ndim < 3)
         return node_fail(n, DN_ERR_SHAPE, "input %s has no spatial dimensions", sstr(&s, b1));
     for (int i = 2; i < s.ndim; i++)
         s.d[i] = 1;
-    set_out(out[0], DN_DTYPE_F32, &s);
-    return DN_OK;
+    return set_out(n, out[0], DN_DTYPE_F32, &s);
 }
 
 static enum dn_status shape_bn(const struct dn_node *n, struct dn_value *const *in,
@@ -201,12 +259,13 @@ static enum dn_status shape_bn(const struct dn_node *n, struct dn_value *const *
         return node_fail(n, DN_ERR_SHAPE, "input %s has no channel dimension", sstr(x, b1));
     if (n->n_out > 1)
         return node_fail(n, DN_ERR_UNSUPPORTED, "training-mode outputs are not computed");
+    if (need_f32(n, in, 0x1f) != DN_OK)
+        return DN_ERR_INVALID;
     for (int i = 1; i < 5; i++)
         if (in[i]->shape.ndim != 1 || in[i]->shape.d[0] != x->d[1])
             return node_fail(n, DN_ERR_SHAPE, "parameter '%s' %s does not match input %s",
                              in[i]->name, sstr(&in[i]->shape, b2), sstr(x, b1));
-    set_out(out[0], DN_DTYPE_F32, x);
-    return DN_OK;
+    return set_out(n, out[0], DN_DTYPE_F32, x);
 }
 
 static enum dn_status shape_concat(const struct dn_node *n, struct dn_value *const *in,
@@ -221,17 +280,21 @@ static enum dn_status shape_concat(const struct dn_node *n, struct dn_value *con
     s.d[axis] = 0;
     for (int i = 0; i < n->n_in; i++) {
         const struct dn_shape *t = &in[i]->shape;
-        int ok = t->ndim == s.ndim && in[i]->dtype == in[0]->dtype;
+        if (in[i]->dtype != in[0]->dtype)
+            return node_fail(n, DN_ERR_INVALID, "input '%s' is %s but '%s' is %s", in[i]->name,
+                             in[i]->dtype == DN_DTYPE_F32 ? "float32" : "int64", in[0]->name,
+                             in[0]->dtype == DN_DTYPE_F32 ? "float32" : "int64");
+        int ok = t->ndim == s.ndim;
         for (int k = 0; ok && k < s.ndim; k++)
             ok = k == axis || t->d[k] == s.d[k];
         if (!ok)
             return node_fail(n, DN_ERR_SHAPE, "input '%s' %s does not fit '%s' %s on axis %lld",
                              in[i]->name, sstr(t, b1), in[0]->name, sstr(&in[0]->shape, b2),
                              (long long)axis);
-        s.d[axis] += t->d[axis];
+        if (__builtin_add_overflow(s.d[axis], t->d[axis], &s.d[axis]))
+            return node_fail(n, DN_ERR_SHAPE, "the concatenated dim overflows");
     }
-    set_out(out[0], in[0]->dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &s);
 }
 
 static enum dn_status shape_flatten(const struct dn_node *n, struct dn_value *const *in,
@@ -243,8 +306,7 @@ static enum dn_status shape_flatten(const struct dn_node *n, struct dn_value *co
         return node_fail(n, DN_ERR_INVALID, "axis %lld is out of range for rank %d",
                          (long long)n->p.axis.axis, x->ndim);
     struct dn_shape s = {2, {prod(x, 0, (int)axis), prod(x, (int)axis, x->ndim)}};
-    set_out(out[0], in[0]->dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &s);
 }
 
 static enum dn_status shape_gemm(const struct dn_node *n, struct dn_value *const *in,
@@ -252,6 +314,8 @@ static enum dn_status shape_gemm(const struct dn_node *n, struct dn_value *const
 {
     const struct dn_shape *a = &in[0]->shape, *b = &in[1]->shape;
     char b1[96], b2[96];
+    if (need_f32(n, in, 0x7) != DN_OK)
+        return DN_ERR_INVALID;
     if (a->ndim != 2 || b->ndim != 2)
         return node_fail(n, DN_ERR_SHAPE, "inputs must be 2-D (A %s, B %s)", sstr(a, b1), sstr(b, b2));
     int64_t m = n->p.gemm.trans_a ? a->d[1] : a->d[0];
@@ -273,8 +337,7 @@ static enum dn_status shape_gemm(const struct dn_node *n, struct dn_value *const
                              sstr(c, b1), (long long)m, (long long)nn);
     }
     struct dn_shape s = {2, {m, nn}};
-    set_out(out[0], DN_DTYPE_F32, &s);
-    return DN_OK;
+    return set_out(n, out[0], DN_DTYPE_F32, &s);
 }
 
 /* numpy broadcasting of a and b into s; returns 0 if they do not broadcast */
@@ -303,8 +366,7 @@ static enum dn_status shape_binary(const struct dn_node *n, struct dn_value *con
     if (!broadcast(&in[0]->shape, &in[1]->shape, &s))
         return node_fail(n, DN_ERR_SHAPE, "shapes %s and %s do not broadcast",
                          sstr(&in[0]->shape, b1), sstr(&in[1]->shape, b2));
-    set_out(out[0], in[0]->dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &s);
 }
 
 static enum dn_status shape_matmul(const struct dn_node *n, struct dn_value *const *in,
@@ -313,6 +375,8 @@ static enum dn_status shape_matmul(const struct dn_node *n, struct dn_value *con
     struct dn_shape a = in[0]->shape, b = in[1]->shape, s;
     char b1[96], b2[96];
     int a1 = a.ndim == 1, b1d = b.ndim == 1;
+    if (need_f32(n, in, 0x3) != DN_OK)
+        return DN_ERR_INVALID;
     if (a.ndim == 0 || b.ndim == 0)
         return node_fail(n, DN_ERR_SHAPE, "MatMul needs inputs of rank 1 or more");
     if (a1) {
@@ -337,8 +401,7 @@ static enum dn_status shape_matmul(const struct dn_node *n, struct dn_value *con
         s.d[s.ndim++] = a.d[a.ndim - 2];
     if (!b1d)
         s.d[s.ndim++] = b.d[b.ndim - 1];
-    set_out(out[0], DN_DTYPE_F32, &s);
-    return DN_OK;
+    return set_out(n, out[0], DN_DTYPE_F32, &s);
 }
 
 static enum dn_status shape_reshape(const struct dn_node *n, struct dn_value *const *in,
@@ -369,7 +432,8 @@ static enum dn_status shape_reshape(const struct dn_node *n, struct dn_value *co
         } else if (d < 0)
             return node_fail(n, DN_ERR_INVALID, "negative dim %lld in the target shape", (long long)d);
         s.d[i] = d;
-        known *= d;
+        if (__builtin_mul_overflow(known, d, &known))
+            return node_fail(n, DN_ERR_SHAPE, "the target shape has too many elements");
     }
     if (infer >= 0) {
         if (known == 0 || numel % known)
@@ -379,8 +443,7 @@ static enum dn_status shape_reshape(const struct dn_node *n, struct dn_value *co
     if (dn_shape_numel(&s) != numel)
         return node_fail(n, DN_ERR_SHAPE, "input %s has %lld elements, target shape wants %lld",
                          sstr(&in[0]->shape, b1), (long long)numel, (long long)dn_shape_numel(&s));
-    set_out(out[0], in[0]->dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &s);
 }
 
 static enum dn_status pad_amounts(const struct dn_node *n, struct dn_value *const *in, int64_t *pads)
@@ -404,14 +467,25 @@ static enum dn_status shape_pad(const struct dn_node *n, struct dn_value *const 
     enum dn_status st = pad_amounts(n, in, pads);
     if (st != DN_OK)
         return st;
+    if (need_f32(n, in, 0x1) != DN_OK || need_scalar(n, in, 2) != DN_OK)
+        return DN_ERR_INVALID;
     struct dn_shape s = in[0]->shape;
     for (int i = 0; i < s.ndim; i++) {
-        s.d[i] += pads[i] + pads[i + s.ndim];
+        if (__builtin_add_overflow(s.d[i], pads[i], &s.d[i]) ||
+            __builtin_add_overflow(s.d[i], pads[i + s.ndim], &s.d[i]))
+            return node_fail(n, DN_ERR_SHAPE, "pads of dim %d overflow", i);
         if (s.d[i] < 0)
             return node_fail(n, DN_ERR_SHAPE, "pads remove more than dim %d holds", i);
     }
-    set_out(out[0], in[0]->dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &s);
+}
+
+static enum dn_status shape_clip(const struct dn_node *n, struct dn_value *const *in,
+                                 struct dn_value *const *out)
+{
+    if (n->opset >= 11 && (need_scalar(n, in, 1) != DN_OK || need_scalar(n, in, 2) != DN_OK))
+        return DN_ERR_INVALID;
+    return shape_float_same(n, in, out);
 }
 
 static enum dn_status shape_softmax(const struct dn_node *n, struct dn_value *const *in,
@@ -435,8 +509,7 @@ static enum dn_status shape_shape(const struct dn_node *n, struct dn_value *cons
     end = end < 0 ? 0 : end > r ? r : end;
     (void)n;
     struct dn_shape s = {1, {end > start ? end - start : 0}};
-    set_out(out[0], DN_DTYPE_I64, &s);
-    return DN_OK;
+    return set_out(n, out[0], DN_DTYPE_I64, &s);
 }
 
 static enum dn_status shape_gather(const struct dn_node *n, struct dn_value *const *in,
@@ -458,8 +531,7 @@ static enum dn_status shape_gather(const struct dn_node *n, struct dn_value *con
         s.d[s.ndim++] = idx->d[i];
     for (int i = (int)axis + 1; i < x->ndim; i++)
         s.d[s.ndim++] = x->d[i];
-    set_out(out[0], in[0]->dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &s);
 }
 
 static enum dn_status get_axes(const struct dn_node *n, struct dn_value *const *in, int64_t *axes, int *na)
@@ -500,8 +572,7 @@ static enum dn_status shape_unsqueeze(const struct dn_node *n, struct dn_value *
     struct dn_shape s = {r, {0}};
     for (int i = 0, k = 0; i < r; i++)
         s.d[i] = ins[i] ? 1 : in[0]->shape.d[k++];
-    set_out(out[0], in[0]->dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &s);
 }
 
 static enum dn_status shape_squeeze(const struct dn_node *n, struct dn_value *const *in,
@@ -524,15 +595,13 @@ static enum dn_status shape_squeeze(const struct dn_node *n, struct dn_value *co
     for (int i = 0; i < x->ndim; i++)
         if (!(na ? drop[i] : x->d[i] == 1))
             s.d[s.ndim++] = x->d[i];
-    set_out(out[0], in[0]->dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], in[0]->dtype, &s);
 }
 
 static enum dn_status shape_cast(const struct dn_node *n, struct dn_value *const *in,
                                  struct dn_value *const *out)
 {
-    set_out(out[0], n->p.cast.to, &in[0]->shape);
-    return DN_OK;
+    return set_out(n, out[0], n->p.cast.to, &in[0]->shape);
 }
 
 static enum dn_status shape_constantofshape(const struct dn_node *n, struct dn_value *const *in,
@@ -548,8 +617,7 @@ static enum dn_status shape_constantofshape(const struct dn_node *n, struct dn_v
             return node_fail(n, DN_ERR_INVALID, "negative dim in the shape");
         s.d[i] = d[i];
     }
-    set_out(out[0], n->p.fill.dtype, &s);
-    return DN_OK;
+    return set_out(n, out[0], n->p.fill.dtype, &s);
 }
 
 static enum dn_status shape_dropout(const struct dn_node *n, struct dn_value *const *in,
@@ -1033,7 +1101,7 @@ static const struct dn_op_info ops[DN_OP_COUNT] = {
     [DN_OP_IDENTITY] = {"Identity", 1, 1, 1, 1, shape_same, ref_copy},
     [DN_OP_DROPOUT] = {"Dropout", 1, 3, 1, 2, shape_dropout, ref_copy},
     [DN_OP_SOFTMAX] = {"Softmax", 1, 1, 1, 1, shape_softmax, ref_softmax},
-    [DN_OP_CLIP] = {"Clip", 1, 3, 1, 1, shape_float_same, ref_clip},
+    [DN_OP_CLIP] = {"Clip", 1, 3, 1, 1, shape_clip, ref_clip},
     [DN_OP_SIGMOID] = {"Sigmoid", 1, 1, 1, 1, shape_float_same, ref_sigmoid},
     [DN_OP_SHAPE] = {"Shape", 1, 1, 1, 1, shape_shape, ref_shape},
     [DN_OP_GATHER] = {"Gather", 2, 2, 1, 1, shape_gather, ref_gather},

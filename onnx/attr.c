@@ -87,6 +87,31 @@ static void fail(struct attrs *a, const char *msg, const char *arg)
     a->bad = 1;
 }
 
+/* Fails unless lo <= v <= DN_MAX_ATTR, naming the attribute and the value. */
+#define DN_MAX_ATTR ((int64_t)1 << 31)
+static void check_range(struct attrs *a, const char *name, int64_t v, int64_t lo)
+{
+    if (a->bad || (v >= lo && v <= DN_MAX_ATTR))
+        return;
+    snprintf(a->why, a->whylen, "attribute '%s' is %lld; it must be %s%lld%s", name, (long long)v,
+             v < lo ? ">= " : "<= ", (long long)(v < lo ? lo : DN_MAX_ATTR),
+             v < lo ? "" : " here");
+    a->bad = 1;
+}
+
+/* An axis attribute: within [-DN_MAX_DIMS, DN_MAX_DIMS) (the rank is
+ * checked against it when shapes are known). */
+static int64_t get_axis(struct attrs *a, const char *name, int64_t dflt)
+{
+    int64_t v = get_int(a, name, dflt);
+    if (!a->bad && (v < -DN_MAX_DIMS || v > DN_MAX_DIMS)) {
+        snprintf(a->why, a->whylen, "attribute '%s' is %lld; an axis must lie within the rank (at most %d)",
+                 name, (long long)v, DN_MAX_DIMS);
+        a->bad = 1;
+    }
+    return v;
+}
+
 /* Window attributes shared by Conv and the pools; spatial rank must be 2. */
 static void decode_window(struct attrs *a, struct dn_window *w, int opset, int is_conv)
 {
@@ -119,12 +144,15 @@ static void decode_window(struct attrs *a, struct dn_window *w, int opset, int i
         memcpy(w->pads, v, sizeof w->pads);
     else if (n >= 0)
         fail(a, "attribute '%s' must have 4 values", "pads");
+    /* ONNX's rules, and a bound that keeps all window arithmetic in range */
     for (int i = 0; i < 4; i++)
-        if (w->pads[i] < 0)
-            fail(a, "attribute '%s' has a negative value", "pads");
-    for (int i = 0; i < 2; i++)
-        if (w->stride[i] < 1 || w->dilation[i] < 1 || (w->has_kernel && w->kernel[i] < 1))
-            fail(a, "%s", "kernel_shape, strides and dilations must be positive");
+        check_range(a, "pads", w->pads[i], 0);
+    for (int i = 0; i < 2; i++) {
+        check_range(a, "strides", w->stride[i], 1);
+        check_range(a, "dilations", w->dilation[i], 1);
+        if (w->has_kernel)
+            check_range(a, "kernel_shape", w->kernel[i], 1);
+    }
     const char *ap = get_string(a, "auto_pad", "NOTSET", buf, sizeof buf);
     if (strcmp(ap, "NOTSET") == 0)
         w->auto_pad = DN_PAD_NOTSET;
@@ -138,11 +166,16 @@ static void decode_window(struct attrs *a, struct dn_window *w, int opset, int i
         fail(a, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
     if (is_conv) {
         w->group = get_int(a, "group", 1);
-        if (w->group < 1)
-            fail(a, "%s", "group must be positive");
+        check_range(a, "group", w->group, 1);
     } else {
-        w->ceil_mode = opset >= 10 ? (int)get_int(a, "ceil_mode", 0) : 0;
-        w->count_include_pad = (int)get_int(a, "count_include_pad", 0);
+        int64_t cm = opset >= 10 ? get_int(a, "ceil_mode", 0) : 0;
+        int64_t cip = get_int(a, "count_include_pad", 0);
+        if (cm != 0 && cm != 1)
+            fail(a, "attribute '%s' must be 0 or 1", "ceil_mode");
+        if (cip != 0 && cip != 1)
+            fail(a, "attribute '%s' must be 0 or 1", "count_include_pad");
+        w->ceil_mode = cm != 0;
+        w->count_include_pad = cip != 0;
     }
 }
 
@@ -194,17 +227,17 @@ enum dn_status dn_onnx_attrs_decode(const Onnx__NodeProto *np, struct dn_node *n
     case DN_OP_CONCAT:
         if (!find(&a, "axis", T(INT)))
             fail(&a, "attribute '%s' is required", "axis");
-        p->axis.axis = get_int(&a, "axis", 1);
+        p->axis.axis = get_axis(&a, "axis", 1);
         break;
     case DN_OP_FLATTEN:
-        p->axis.axis = get_int(&a, "axis", 1);
+        p->axis.axis = get_axis(&a, "axis", 1);
         break;
     case DN_OP_GATHER:
-        p->axis.axis = get_int(&a, "axis", 0);
+        p->axis.axis = get_axis(&a, "axis", 0);
         break;
     case DN_OP_SOFTMAX:
         p->axis.legacy = opset < 13;
-        p->axis.axis = get_int(&a, "axis", opset < 13 ? 1 : -1);
+        p->axis.axis = get_axis(&a, "axis", opset < 13 ? 1 : -1);
         break;
     case DN_OP_SQUEEZE:
     case DN_OP_UNSQUEEZE:
@@ -214,6 +247,9 @@ enum dn_status dn_onnx_attrs_decode(const Onnx__NodeProto *np, struct dn_node *n
                 fail(&a, "input '%s' is required from opset 13", "axes");
         } else {
             p->axes.n = get_ints(&a, "axes", p->axes.axes, DN_MAX_DIMS);
+            for (int i = 0; i < p->axes.n && !a.bad; i++)
+                if (p->axes.axes[i] < -DN_MAX_DIMS || p->axes.axes[i] >= DN_MAX_DIMS)
+                    fail(&a, "attribute '%s' holds an axis outside any supported rank", "axes");
             if (p->axes.n < 0) {
                 p->axes.n = 0;
                 if (n->op == DN_OP_UNSQUEEZE)
@@ -237,6 +273,11 @@ enum dn_status dn_onnx_attrs_decode(const Onnx__NodeProto *np, struct dn_node *n
             p->pad.n = get_ints(&a, opset < 2 ? "paddings" : "pads", p->pad.pads, 2 * DN_MAX_DIMS);
             if (p->pad.n < 0)
                 fail(&a, "attribute '%s' is required", "pads");
+            for (int i = 0; i < p->pad.n; i++) /* negative pads crop */
+                if (p->pad.pads[i] < -DN_MAX_ATTR)
+                    fail(&a, "attribute '%s' holds a value below -2^31", opset < 2 ? "paddings" : "pads");
+                else
+                    check_range(&a, opset < 2 ? "paddings" : "pads", p->pad.pads[i], -DN_MAX_ATTR);
             p->pad.value = get_float(&a, "value", 0.0f);
         } else {
             p->pad.from_input = 1;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #define DN_MAX_MODEL_BYTES ((size_t)4 << 30)
+#define DN_MAX_INPUT_ELEMS ((int64_t)1 << 32)
 
 static const char *dtype_name(int t)
 {
@@ -260,10 +261,22 @@ static void import_inputs(struct importer *im, const Onnx__GraphProto *gp)
                 continue;
             }
             shape.ndim = (int)tt->shape->n_dim;
+            int64_t numel = 1;
             for (size_t k = 0; k < tt->shape->n_dim; k++) {
                 const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
                 shape.d[k] = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
                                      d->dim_value > 0 ? d->dim_value : -1;
+                /* declared sizes feed preprocessing and planning: keep their
+                 * product in range (dynamic dims count as 1 here) */
+                if (shape.d[k] > 0 && numel > DN_MAX_INPUT_ELEMS / shape.d[k])
+                    numel = -1;
+                else if (numel > 0 && shape.d[k] > 0)
+                    numel *= shape.d[k];
+            }
+            if (numel < 0) {
+                problem(im, DN_ERR_UNSUPPORTED, "graph input '%s' declares more than %lld elements", name,
+                        (long long)DN_MAX_INPUT_ELEMS);
+                continue;
             }
         } else {
             problem(im, DN_ERR_UNSUPPORTED, "graph input '%s' has no declared shape", name);
@@ -383,6 +396,12 @@ static void import_node(struct importer *im, const Onnx__NodeProto *np, int inde
                 index, name, op_type, opset, n_in, n_out);
         return;
     }
+    for (int j = 0; j < n_in; j++)
+        if (!*np->input[j] && (j < info->min_in || info->max_in < 0)) {
+            problem(im, DN_ERR_INVALID, "node %d '%s' (%s, opset %d): input %d has an empty name but is required",
+                    index, name, op_type, opset, j);
+            return;
+        }
     int *in = malloc(sizeof(int) * (size_t)(n_in + 1)), out[8];
     if (!in) {
         problem(im, DN_ERR_NOMEM, "out of memory reading node %d", index);
@@ -402,6 +421,48 @@ static void import_node(struct importer *im, const Onnx__NodeProto *np, int inde
     enum dn_status st = dn_onnx_attrs_decode(np, &im->g->nodes[k], why, sizeof why);
     if (st != DN_OK)
         problem(im, st, "node %d '%s' (%s, opset %d): %s", index, name, op_type, opset, why);
+}
+
+/* What each op reads from its inputs, by position: 'f' float32, 'i' int64,
+ * 's' one float32 value, '*' either (checked against the others by the shape
+ * function); past the string, like its last character. Constants are held
+ * to it at load, so int64 weights or float pads never reach a kernel. */
+static const char *const input_types[DN_OP_COUNT] = {
+    [DN_OP_CONV] = "fff", [DN_OP_BATCHNORM] = "fffff", [DN_OP_RELU] = "f", [DN_OP_MAXPOOL] = "f",
+    [DN_OP_AVGPOOL] = "f", [DN_OP_GLOBALAVGPOOL] = "f", [DN_OP_CONCAT] = "*", [DN_OP_FLATTEN] = "*",
+    [DN_OP_GEMM] = "fff", [DN_OP_MATMUL] = "ff", [DN_OP_ADD] = "*", [DN_OP_SUB] = "*", [DN_OP_MUL] = "*",
+    [DN_OP_DIV] = "*", [DN_OP_RESHAPE] = "*i", [DN_OP_PAD] = "fisi", [DN_OP_IDENTITY] = "*",
+    [DN_OP_DROPOUT] = "ff*", [DN_OP_SOFTMAX] = "f", [DN_OP_CLIP] = "fss", [DN_OP_SIGMOID] = "f",
+    [DN_OP_SHAPE] = "*", [DN_OP_GATHER] = "*i", [DN_OP_UNSQUEEZE] = "*i", [DN_OP_SQUEEZE] = "*i",
+    [DN_OP_CAST] = "*", [DN_OP_CONSTANTOFSHAPE] = "i",
+};
+
+static void check_const_types(struct importer *im, const struct dn_node *n, int index)
+{
+    const char *want = input_types[n->op];
+    size_t len = strlen(want);
+    char label[256];
+    for (int j = 0; j < n->n_in; j++) {
+        int v = n->in[j];
+        if (v < 0 || im->g->values[v].kind != DN_VALUE_CONST || (v < im->cap_bad && im->bad_type[v]))
+            continue;
+        const struct dn_value *c = &im->g->values[v];
+        char w = want[(size_t)j < len ? (size_t)j : len - 1];
+        if (n->op == DN_OP_CLIP && n->opset < 11)
+            w = 'f';
+        const char *need = NULL;
+        if ((w == 'f' || w == 's') && c->dtype != DN_DTYPE_F32)
+            need = "float32";
+        else if (w == 'i' && c->dtype != DN_DTYPE_I64)
+            need = "int64";
+        else if (w == 's' && dn_shape_numel(&c->shape) != 1)
+            need = "one float32 value";
+        if (need)
+            problem(im, DN_ERR_INVALID, "%s: input %d '%s' is %s %s; the operator reads %s",
+                    dn_node_label(n, index, label, sizeof label), j, c->name,
+                    c->dtype == DN_DTYPE_F32 ? "float32" : "int64",
+                    dn_shape_numel(&c->shape) == 1 ? "scalar" : "tensor", need);
+    }
 }
 
 /* After sorting: extra outputs (BN statistics, Dropout mask, MaxPool indices)
@@ -434,6 +495,7 @@ static void check_reads(struct importer *im)
             if (n->out[j] >= 0 && read[n->out[j]])
                 problem(im, DN_ERR_UNSUPPORTED, "%s: output %d ('%s') is only computed in training mode",
                         dn_node_label(n, i, label, sizeof label), j, g->values[n->out[j]].name);
+        check_const_types(im, n, i);
         if (n->n_out > 1)
             n->n_out = 1;
         if (n->out[0] < 0)
@@ -495,6 +557,11 @@ static enum dn_status import_model(Onnx__ModelProto *mp, struct dn_graph **out)
         int v = dn_graph_find(g, name);
         if (v < 0) {
             problem(&im, DN_ERR_INVALID, "graph output '%s' is never produced", name);
+            continue;
+        }
+        if (g->values[v].kind != DN_VALUE_INTER) {
+            problem(&im, DN_ERR_UNSUPPORTED, "graph output '%s' is a %s, not computed by a node", name,
+                    g->values[v].kind == DN_VALUE_CONST ? "constant" : "graph input");
             continue;
         }
         if (dn_graph_add_output(g, v) != DN_OK)
