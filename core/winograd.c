@@ -1,13 +1,14 @@
 /* winograd.c: Winograd F(4x4, 3x3) convolution (see winograd.h). Per unit
  * of L tiles (nr in COLS mode, mr in ROWS mode) and block of input channels:
  * k->wino_in reads each channel's patches (prologue and padding applied)
- * and transforms them into V[f][c][L], then 36 GEMMs on k's microkernel accumulate, per
- * frequency f, Mf[f] = U[f] V[f] (COLS: [M][L], weights as A) or V[f] U[f]
- * (ROWS: [L][M], weights as B) over the blocks; last, k->wino_out_cols /
- * wino_out_rows turn Mf back into pixels with bias and ReLU. Every GEMM call
- * is a full mr x nr tile (padded channels have zero weights, lanes past a
- * unit's last tile hold zeros), so each output's sums run in the same order
- * whatever the unit holds.
+ * and transforms them into V[f][c][L], then 36 GEMMs on k's microkernel
+ * accumulate, per frequency f, Mf[f] = U[f] V[f] (COLS: [M][L], weights as
+ * A) or V[f] U[f] (ROWS: [L][M], weights as B) over the blocks; last,
+ * k->wino_out_cols / wino_out_rows turn Mf back into pixels with bias and
+ * ReLU. Every GEMM call is a full mr x nr tile (padded channels have zero
+ * weights, lanes past a unit's last tile hold zeros), so each output's sums
+ * run in the same order whatever the unit holds. Also the choice of mode
+ * (dn_wino_choose) and the weight transform (dn_wino_pack).
  */
 #include "winograd.h"
 
@@ -48,18 +49,20 @@ static int64_t cb_max(enum dn_wino_mode mode, int64_t C)
  * (ROWS on a tie), unless it is over twice im2col's (9 taps x pixels x
  * channels, padded the same way), which only happens on maps of a few
  * pixels. Measured on one thread of an AMD EPYC (Zen 5) with AVX-512,
- * microseconds per conv with a BatchNorm+ReLU prologue, hot caches
- * (tests/check_wino --bench avx512 C M N sizes...; docs/BENCHMARKS.md):
- *   128 -> 32, N=1   56x56: im2col 1388, cols 444, rows 428
- *                    28x28: 373, 132, 120     14x14: 153, 59, 30
- *                    7x7: 49.4, 59.6, 15.7    4x4: 15.8, 57.0, 13.9
- *                    3x3: 15.4, 57.8, 14.1    2x2: 8.3, 57.6, 13.9 (im2col)
- *                    1x1: 6.7, 57.2, 14.2 (im2col)
- *   128 -> 32, N=8   56x56: 12537, 3762, 3535    7x7: 423, 74.8, 67.6
- *   192 -> 48, N=1   56x56: 2849, 877, 1004 (cols)  28x28: 746, 258, 286 (cols)
- *                    14x14: 330, 120, 76    7x7: 96.5, 118, 38.5
- *   128 -> 8, N=1    56x56: 735, 239, 418 (cols)    14x14: 152, 28.9, 29.7
- *                    7x7: 47.9, 29.9, 15.3
+ * microseconds per conv with a BatchNorm+ReLU prologue, hot caches, as
+ * im2col / cols / rows (tests/check_wino --bench avx512 C M N sizes...;
+ * the table in docs/BENCHMARKS.md, "3x3 kernel choice"):
+ *   128 -> 32, N=1   56x56: 1420 / 440 / 398   28x28: 374 / 129 / 113
+ *                    14x14: 161 / 58.2 / 29.8  7x7: 49.4 / 60.6 / 15.6
+ *                    4x4: 16.6 / 54.3 / 13.3   3x3: 15.6 / 55.2 / 13.5
+ *                    2x2: 8.4 / 56.1 / 13.5    1x1: 6.7 / 55.9 / 13.6
+ *   128 -> 32, N=8   56x56: 12692 / 3501 / 3326  7x7: 398 / 75.7 / 67.7
+ *   192 -> 48, N=1   56x56: 2771 / 858 / 958   28x28: 749 / 255 / 272
+ *                    14x14: 336 / 118 / 73.7
+ *   128 -> 8, N=1    56x56: 751 / 231 / 405    14x14: 158 / 27.3 / 28.4
+ *                    7x7: 49.9 / 29.8 / 15.4
+ * AVX2 (mr 6, nr 16) agrees: 128 -> 32 at 2x2 11.5 / 59.9 / 20.4 (im2col),
+ * 7x7 83.0 / 62.0 / 21.3, 14x14 281 / 62.9 / 65.1 (equal volumes: rows).
  * On the DenseNets' maps at batch 1 this picks ROWS everywhere. */
 int dn_wino_choose(const struct dn_kernels *k, int64_t N, int64_t M, int64_t OH, int64_t OW,
                    int pixrows)
@@ -97,7 +100,7 @@ void dn_wino_pack(const struct dn_kernels *k, enum dn_wino_mode mode, const floa
     /* per tile or panel t and input channel c, its g output channels: the
      * 36 frequencies' rows of g floats are built in u and then copied whole
      * (rows 36 apart in packed share L1 sets: storing them float by float
-     * thrashes) */
+     * thrashes); g <= 64, as every table's mr and nr are */
     float u[36][64];
     for (int64_t t = 0; t < ng; t++)
         for (int64_t c = 0; c < C; c++) {
