@@ -466,6 +466,7 @@ static void wino_in(const struct dn_wino_in *in, int64_t nc, const struct dn_win
         const struct wino_slotrow *rg[4];
         wino_v ag[4], bg[4];
         int cg[4], plain = 1;            /* 0: masked loads, else runs per slot at most */
+        WINO_UNROLL
         for (int g = 0; g < 4; g++) {
             const int ok = z0 + g < total, sg = ok ? s : S;
             xg[g] = in->x + c * in->plane;
