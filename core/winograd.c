@@ -150,7 +150,7 @@ void dn_wino_run(const struct dn_kernels *k, const struct dn_wino_conv *cv, int6
     const int64_t Mp = mpad(k, mode, M), ng = Mp / (rows ? nr : mr), cbm = cb_max(mode, C);
     const int64_t mfs = Mp * L + WINO_SKEW;  /* Mf: [36][Mp][L] (COLS) or [36][L][Mp] (ROWS) */
     float *V = scratch, *Mf = scratch + 36 * (cbm * L + WINO_SKEW);
-    struct dn_wino_run runs[64];
+    struct dn_wino_run runs[64];             /* L <= 64 tiles: every table's mr, nr are */
     memset(Mf + 36 * mfs, 0, sizeof(float) * WINO_SLACK);
     for (int64_t unit = unit_lo; unit < unit_hi; unit++) {
         const int64_t g0 = unit * L;

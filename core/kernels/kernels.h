@@ -91,7 +91,8 @@ struct dn_wino_in {
 /* For channel c < nc and each tile j of the runs:
  * v[f * vf + c * lanes + j] = (B^T d_j B)[f], f < 36, where d_j is the tile's
  * 6x6 patch; lanes of each channel past the last run's end are set to 0.
- * vf >= nc * lanes + 16: each row's last 16 floats may be overwritten. */
+ * lanes <= 64, a multiple of the ISA's vector length / 4; vf >= nc * lanes
+ * + 16: each row's last 16 floats may be overwritten. */
 typedef void (*dn_f32_wino_in_fn)(const struct dn_wino_in *in, int64_t nc,
                                   const struct dn_wino_run *runs, int nruns, int lanes, float *v,
                                   int64_t vf);

@@ -179,7 +179,7 @@ WINO_INLINE wino_v wino_fma(wino_v a, wino_v b, wino_v c)
 
 /* tiles per slot: WINO_VL / 4 tiles x 4 patch columns fill one vector */
 #define WINO_SLOT (WINO_VL / 4)
-#define WINO_MAXS 16                     /* slots per unit: lanes (<= 64) / WINO_SLOT */
+#define WINO_MAXS (64 / WINO_SLOT)       /* slots per unit: lanes (<= 64) / WINO_SLOT */
 
 /* a set of lanes, as the ISA's masked loads take it */
 #if defined(__AVX512F__)
