@@ -439,8 +439,10 @@ enum dn_status dn_graph_clone(const struct dn_graph *src, struct dn_graph **out)
         memcpy(d->in, s->in, sizeof(int) * (size_t)s->n_in);
         memcpy(d->out, s->out, sizeof(int) * (size_t)s->n_out);
     }
-    memcpy(g->inputs, src->inputs, sizeof(int) * (size_t)src->n_inputs);
-    memcpy(g->outputs, src->outputs, sizeof(int) * (size_t)src->n_outputs);
+    if (src->n_inputs) /* a graph without inputs has NULL arrays: no memcpy from NULL */
+        memcpy(g->inputs, src->inputs, sizeof(int) * (size_t)src->n_inputs);
+    if (src->n_outputs)
+        memcpy(g->outputs, src->outputs, sizeof(int) * (size_t)src->n_outputs);
     g->n_inputs = src->n_inputs;
     g->n_outputs = src->n_outputs;
     g->ir_version = src->ir_version;
