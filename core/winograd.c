@@ -7,7 +7,8 @@
  * k->wino_out_cols / wino_out_rows turn Mf back into pixels with bias and
  * ReLU. Every GEMM call is a full mr x nr tile (padded channels have zero
  * weights, lanes past a unit's last tile hold zeros), so each output's sums
- * run in the same order whatever the unit holds. Also the choice of mode
+ * run in the same order whatever the unit holds. Meanwhile the GEMMs'
+ * calls prefetch cv->pf (the next conv's weights). Also the choice of mode
  * (dn_wino_choose) and the weight transform (dn_wino_pack).
  */
 #include "winograd.h"
@@ -19,6 +20,7 @@
 #define WINO_SLACK 64      /* floats after Mf: wino_out_cols reads past a row's last tile */
 #define WINO_SKEW 16       /* floats between frequencies of V and Mf, so their 36 rows of
                             * one channel (tile) fall in different L1 sets, not all in one */
+#define WINO_PF_LOCALITY 2 /* cv->pf goes to L2 (prefetcht1): measured better than L3 or L1 */
 
 static int64_t cdiv(int64_t a, int64_t b)
 {
@@ -152,6 +154,14 @@ void dn_wino_run(const struct dn_kernels *k, const struct dn_wino_conv *cv, int6
     float *V = scratch, *Mf = scratch + 36 * (cbm * L + WINO_SKEW);
     struct dn_wino_run runs[64];             /* L <= 64 tiles: every table's mr, nr are */
     memset(Mf + 36 * mfs, 0, sizeof(float) * WINO_SLACK);
+    /* this call's share of cv->pf (by its units), spread evenly over its
+     * GEMM calls: they leave memory idle, and a layer's weights cost a small
+     * map more time to fetch than to use */
+    const int64_t units = cdiv(total, L), pf_lines = (int64_t)(cv->pf_bytes + 63) / 64;
+    const char *pf = cv->pf ? (const char *)cv->pf + 64 * (pf_lines * unit_lo / units) : NULL;
+    const char *pf_end = cv->pf ? (const char *)cv->pf + 64 * (pf_lines * unit_hi / units) : NULL;
+    const int64_t calls = (unit_hi - unit_lo) * cdiv(C, cbm) * 36 * ng;
+    const int64_t pf_step = pf && calls > 0 ? (pf_end - pf + 64 * calls - 1) / (64 * calls) : 0;
     for (int64_t unit = unit_lo; unit < unit_hi; unit++) {
         const int64_t g0 = unit * L;
         const int n = (int)(total - g0 < L ? total - g0 : L);
@@ -181,6 +191,8 @@ void dn_wino_run(const struct dn_kernels *k, const struct dn_wino_conv *cv, int6
             k->wino_in(&in, cb, runs, nruns, L, V, vs);
             for (int f = 0; f < 36; f++)
                 for (int64_t t = 0; t < ng; t++) {
+                    for (int64_t i = 0; i < pf_step && pf < pf_end; i++, pf += 64)
+                        __builtin_prefetch(pf, 0, WINO_PF_LOCALITY);
                     const float *w = cv->packed + ((f * ng + t) * C + c0) * (rows ? nr : mr);
                     if (rows)
                         k->gemm(mr, nr, cb, V + f * vs, w, Mf + f * mfs + t * nr, Mp, &gp);

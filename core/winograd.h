@@ -47,6 +47,11 @@ struct dn_wino_conv {
     int relu;
     float *y;
     int64_t y_bs;                   /* floats between images of y */
+    /* optional: bytes to bring into the caches while the GEMMs run (the
+     * next conv's packed weights, which would otherwise come from memory
+     * when it starts); each call prefetches its units' share */
+    const void *pf;
+    size_t pf_bytes;
 };
 
 /* The way to run a 3x3 stride-1 conv of N images, M output channels, OH x
