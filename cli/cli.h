@@ -137,13 +137,14 @@ int dn_prep_file_quiet(const struct dn_prep *p, const char *path, float **out, s
 
 /* Session flags shared by run, classify, eval, inspect and bench (opts.c):
  * -t/--threads N (bench: N[,N...]), --isa NAME, --no-opt=PASS[,PASS]|all. */
-enum { DN_OPT_ISA = 1100, DN_OPT_NO_OPT };
+enum { DN_OPT_ISA = 1100, DN_OPT_NO_OPT, DN_OPT_MAX_MEMORY };
 #define DN_SESSION_LONGOPTS                                                \
     {"threads", required_argument, 0, 't'},                                \
     {"isa", required_argument, 0, DN_OPT_ISA},                             \
-    {"no-opt", required_argument, 0, DN_OPT_NO_OPT}
+    {"no-opt", required_argument, 0, DN_OPT_NO_OPT},                       \
+    {"max-memory", required_argument, 0, DN_OPT_MAX_MEMORY}
 /* the case labels of those flags in a getopt switch: `DN_SESSION_CASES:` */
-#define DN_SESSION_CASES case 't': case DN_OPT_ISA: case DN_OPT_NO_OPT
+#define DN_SESSION_CASES case 't': case DN_OPT_ISA: case DN_OPT_NO_OPT: case DN_OPT_MAX_MEMORY
 #define DN_MAX_THREAD_COUNTS 16
 struct dn_cli_sess {
     struct dn_session_opts opts;        /* what sessions are made with */
@@ -152,7 +153,7 @@ struct dn_cli_sess {
     char no_opt[512];                   /* --no-opt names, comma-joined */
 };
 void dn_cli_sess_init(struct dn_cli_sess *o);
-/* Records one flag ('t', DN_OPT_ISA or DN_OPT_NO_OPT); a comma list for -t
+/* Records one flag ('t', DN_OPT_ISA, DN_OPT_NO_OPT, DN_OPT_MAX_MEMORY); a comma list for -t
  * only when list is set. Returns 0, or DN_EXIT_USAGE after reporting. */
 int dn_cli_sess_flag(struct dn_cli_sess *o, const char *cmd, int code, const char *arg, int list);
 void dn_cli_sess_help(int list);

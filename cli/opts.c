@@ -1,5 +1,5 @@
 /* opts.c: the session flags every command that runs a model shares:
- * -t/--threads, --isa and --no-opt (DN_SESSION_LONGOPTS in cli.h).
+ * -t/--threads, --isa, --no-opt and --max-memory (DN_SESSION_LONGOPTS in cli.h).
  *
  * Flags are checked when given, so a bad value is a usage error before any
  * model is read: an ISA this CPU lacks, an unknown pass name. struct
@@ -100,12 +100,33 @@ static int parse_no_opt(struct dn_cli_sess *o, const char *cmd, const char *arg)
     return 0;
 }
 
+/* "512M", "2G", "1048576": bytes, with an optional K, M or G (powers of 1024) */
+static int parse_max_memory(struct dn_cli_sess *o, const char *cmd, const char *arg)
+{
+    char num[32];
+    size_t len = strlen(arg);
+    long long v, unit = 1;
+    if (len == 0 || len >= sizeof num)
+        return dn_usage_error(cmd, "invalid --max-memory '%s' (bytes, or a number with K, M or G)", arg);
+    memcpy(num, arg, len + 1);
+    switch (num[len - 1]) {
+    case 'k': case 'K': unit = 1LL << 10; num[len - 1] = '\0'; break;
+    case 'm': case 'M': unit = 1LL << 20; num[len - 1] = '\0'; break;
+    case 'g': case 'G': unit = 1LL << 30; num[len - 1] = '\0'; break;
+    }
+    if (dn_parse_int(num, 1, (1LL << 50) / unit, &v))
+        return dn_usage_error(cmd, "invalid --max-memory '%s' (bytes, or a number with K, M or G)", arg);
+    o->opts.max_memory = (size_t)(v * unit);
+    return 0;
+}
+
 int dn_cli_sess_flag(struct dn_cli_sess *o, const char *cmd, int code, const char *arg, int list)
 {
     switch (code) {
     case 't': return parse_threads(o, cmd, arg, list);
     case DN_OPT_ISA: return parse_isa(o, cmd, arg);
     case DN_OPT_NO_OPT: return parse_no_opt(o, cmd, arg);
+    case DN_OPT_MAX_MEMORY: return parse_max_memory(o, cmd, arg);
     }
     return dn_usage_error(cmd, "internal error: option code %d is not a session flag", code);
 }
@@ -122,11 +143,14 @@ void dn_cli_sess_help(int list)
     printf("      --isa NAME         kernels: reference (portable, the oracle), generic,\n"
            "                         avx2, avx512 or auto (default: $DENSENET_ISA, else the\n"
            "                         best this CPU has: %s)\n"
+           "      --max-memory SIZE  memory a session may hold: activations, packed\n"
+           "                         weights, buffers (K, M, G suffixes; default: half\n"
+           "                         the RAM, at most 4G: %zuM here)\n"
            "      --no-opt=PASS[,PASS...]\n"
            "                         skip graph passes ('all': every one); passes marked\n"
            "                         * reassociate arithmetic, the others are exact:\n"
            "                        ",
-           dn_isa_name(dn_isa_default()));
+           dn_isa_name(dn_isa_default()), dn_default_max_memory() >> 20);
     for (int i = 0; i < dn_pass_count(); i++) {
         const char *name = dn_pass_name(i, &exact);
         int w = (int)strlen(name) + (exact ? 1 : 2);

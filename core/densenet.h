@@ -128,7 +128,11 @@ struct dn_session_opts {
     enum dn_isa isa;        /* DN_ISA_AUTO: dn_isa_default() */
     const char *no_opt;     /* comma-separated pass names to skip, or "all"; NULL: none */
     int profile;            /* 1: time every step of every run (dn_node_info.time_ms) */
+    size_t max_memory;      /* bytes the session may hold (activations, packed weights,
+                             * folded constants, buffers); 0: dn_default_max_memory() */
 };
+/* Half the physical memory, at most 4 GiB. */
+size_t dn_default_max_memory(void);
 void dn_session_opts_default(struct dn_session_opts *o);
 /* The graph passes a session may apply, in order: name and whether the
  * rewrite is exact (bit-identical) or reassociates arithmetic. */

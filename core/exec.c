@@ -353,7 +353,7 @@ static void conv_pixrows(const struct dn_exec *e, const struct step *s, int ith,
 static void conv_wino(const struct dn_exec *e, const struct step *s, int ith, int nth)
 {
     const struct dn_fusion *fx = s->fx;
-    const struct dn_wino_conv cv = {
+    struct dn_wino_conv cv = {
         .mode = (enum dn_wino_mode)s->wino,
         .packed = s->wpack,
         .x = s->x,
@@ -375,6 +375,13 @@ static void conv_wino(const struct dn_exec *e, const struct step *s, int ith, in
         .y = s->y,
         .y_bs = s->y_bs,
     };
+    /* the next Winograd conv's weights come in while this one computes */
+    for (const struct step *t = s + 1; t < e->steps + e->n_steps; t++)
+        if (t->kind == STEP_CONV && t->wino) {
+            cv.pf = t->wpack;
+            cv.pf_bytes = t->wpack_bytes;
+            break;
+        }
     int64_t lo, hi;
     slice(dn_wino_units(e->k, cv.mode, s->N, s->OH, s->OW), ith, nth, &lo, &hi);
     if (lo < hi)
@@ -829,17 +836,10 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
         threads = 1;
     if (!e->k)
         threads = 1;
+    e->apack_floats = apack;
     st = dn_pool_init(&e->pool, threads);
     if (st != DN_OK)
         goto fail;
-    e->stage = stage ? aligned_floats(stage) : NULL;
-    e->apack_floats = apack;
-    e->apack = apack ? aligned_floats(apack) : NULL;
-    if (apack && !e->apack)
-        goto nomem;
-    e->scratch = e->scratch_floats ? aligned_floats(e->scratch_floats * (size_t)threads) : NULL;
-    if ((stage && !e->stage) || (e->scratch_floats && !e->scratch))
-        goto nomem;
     *out = e;
     return DN_OK;
 nomem:
@@ -850,6 +850,24 @@ fail:
     free(reads);
     dn_exec_free(e);
     return st;
+}
+
+size_t dn_exec_buffer_bytes(const struct dn_exec *e)
+{
+    return (e->stage_floats + e->apack_floats + e->scratch_floats * (size_t)dn_pool_size(e->pool)) *
+           sizeof(float);
+}
+
+enum dn_status dn_exec_alloc(struct dn_exec *e)
+{
+    e->stage = e->stage_floats ? aligned_floats(e->stage_floats) : NULL;
+    e->apack = e->apack_floats ? aligned_floats(e->apack_floats) : NULL;
+    e->scratch = e->scratch_floats ? aligned_floats(e->scratch_floats * (size_t)dn_pool_size(e->pool)) : NULL;
+    if ((e->stage_floats && !e->stage) || (e->apack_floats && !e->apack) || (e->scratch_floats && !e->scratch)) {
+        dn_log("out of memory allocating %zu bytes of executor buffers", dn_exec_buffer_bytes(e));
+        return DN_ERR_NOMEM;
+    }
+    return DN_OK;
 }
 
 /* elements between batch items of value v as it lies in its buffer */
@@ -983,11 +1001,6 @@ size_t dn_exec_weight_bytes(const struct dn_exec *e)
     return t;
 }
 
-size_t dn_exec_scratch_bytes(const struct dn_exec *e)
-{
-    return (e->stage_floats + e->apack_floats + e->scratch_floats * (size_t)dn_pool_size(e->pool)) *
-           sizeof(float);
-}
 
 int dn_exec_threads(const struct dn_exec *e)
 {

@@ -22,13 +22,15 @@ struct dn_exec;
 enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const struct dn_fusion *fx,
                             const int *order, int n_order, const int64_t *node_macs,
                             enum dn_isa isa, int threads, int profile, int release);
+/* Bytes of the shared and per-thread buffers dn_exec_alloc allocates. */
+size_t dn_exec_buffer_bytes(const struct dn_exec *e);
+enum dn_status dn_exec_alloc(struct dn_exec *e);
 void dn_exec_bind(struct dn_exec *e);
 enum dn_status dn_exec_run(struct dn_exec *e);
 void dn_exec_free(struct dn_exec *e);
 int dn_exec_step_count(const struct dn_exec *e);
 void dn_exec_step_info(const struct dn_exec *e, int i, struct dn_node_info *info);
 size_t dn_exec_weight_bytes(const struct dn_exec *e);
-size_t dn_exec_scratch_bytes(const struct dn_exec *e);
 int dn_exec_threads(const struct dn_exec *e);
 
 #endif

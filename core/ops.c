@@ -47,15 +47,11 @@ static int64_t norm_axis(int64_t axis, int rank)
 /* Elements of s, or -1 when a dim is negative or the count (or its size in
  * bytes) would pass DN_MAX_NUMEL: every product of dims goes through here. */
 #define DN_MAX_NUMEL ((int64_t)1 << 32) /* as the .npy reader and declared inputs */
-/* The bound numel_checked applies: DN_MAX_NUMEL. A test hook, not API: the
- * fuzz target lowers it (until sessions check a memory budget before they
- * allocate their arena), declaring it extern itself. Read-only otherwise. */
-int64_t dn_ops_max_numel = DN_MAX_NUMEL;
 static int64_t numel_checked(const struct dn_shape *s)
 {
     int64_t n = 1;
     for (int i = 0; i < s->ndim; i++) {
-        if (s->d[i] < 0 || (s->d[i] > 0 && n > dn_ops_max_numel / s->d[i]))
+        if (s->d[i] < 0 || (s->d[i] > 0 && n > DN_MAX_NUMEL / s->d[i]))
             return -1;
         n *= s->d[i];
     }
@@ -69,7 +65,7 @@ static enum dn_status set_out(const struct dn_node *n, struct dn_value *o, enum 
     char b1[96];
     if (numel_checked(s) < 0)
         return node_fail(n, DN_ERR_SHAPE, "output shape %s is negative or has more than %lld elements",
-                         sstr(s, b1), (long long)dn_ops_max_numel);
+                         sstr(s, b1), (long long)DN_MAX_NUMEL);
     o->dtype = t;
     o->shape = *s;
     return DN_OK;

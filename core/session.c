@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DN_ALIGN 64
 
@@ -34,6 +35,8 @@ struct dn_session {
     struct dn_value **vin, **vout;
     int max_io;                 /* length of tin/tout/vin/vout: >= every op's max arity */
     struct dn_fusion *fx;       /* per node of g, owned */
+    size_t budget;              /* dn_session_opts.max_memory, resolved */
+    size_t folded_bytes;        /* constants folded at init */
     struct dn_exec *exec;
     enum dn_isa isa;
 };
@@ -149,10 +152,16 @@ static enum dn_status infer(struct dn_session *s)
             }
         if (!all_const && n->op != DN_OP_SHAPE)
             continue;
-        /* fold: evaluate now, the outputs become constants */
+        /* fold: evaluate now, the outputs become constants (within the budget) */
         for (int j = 0; j < n->n_out; j++) {
             struct dn_value *o = s->vout[j];
             size_t bytes = (size_t)dn_shape_numel(&o->shape) * dn_dtype_size(o->dtype);
+            if (bytes > s->budget - s->folded_bytes) {
+                dn_log("%s: folding it needs %zu more bytes; the memory limit is %zu bytes",
+                       dn_node_label(n, i, label, sizeof label), bytes, s->budget);
+                return DN_ERR_NOMEM;
+            }
+            s->folded_bytes += bytes;
             o->data = malloc(bytes ? bytes : 1);
             if (!o->data) {
                 dn_log("%s: out of memory folding constants", dn_node_label(n, i, label, sizeof label));
@@ -263,6 +272,16 @@ static enum dn_status plan_memory(struct dn_session *s)
             top = off + bytes;
     }
     s->arena_bytes = top;
+    /* everything the session will hold, checked before the big allocations */
+    size_t wbytes = dn_exec_weight_bytes(s->exec), bbytes = dn_exec_buffer_bytes(s->exec);
+    if (top > s->budget || wbytes > s->budget - top || bbytes > s->budget - top - wbytes ||
+        s->folded_bytes > s->budget - top - wbytes - bbytes) {
+        dn_log("the model needs %zu bytes at this input shape (activations %zu, packed weights %zu, "
+               "buffers %zu, folded constants %zu); the memory limit is %zu bytes",
+               top + wbytes + bbytes + s->folded_bytes, top, wbytes, bbytes, s->folded_bytes, s->budget);
+        st = DN_ERR_NOMEM;
+        goto fail;
+    }
     s->arena = aligned_alloc(DN_ALIGN, top ? top : DN_ALIGN);
     if (!s->arena) {
         dn_log("out of memory allocating %zu bytes of activations", top);
@@ -289,6 +308,15 @@ fail:
     free(ids);
     free(placed);
     return st;
+}
+
+size_t dn_default_max_memory(void)
+{
+    const uint64_t cap = (uint64_t)4 << 30;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t half = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : cap;
+    uint64_t lim = half < cap ? half : cap;
+    return lim > SIZE_MAX ? SIZE_MAX : (size_t)lim;
 }
 
 void dn_session_opts_default(struct dn_session_opts *o)
@@ -383,6 +411,7 @@ static enum dn_status session_init(struct dn_session **out, const struct dn_grap
         st = DN_ERR_ARG;
         goto fail;
     }
+    s->budget = o.max_memory ? o.max_memory : dn_default_max_memory();
     st = parse_no_opt(o.no_opt, off);
     if (st != DN_OK)
         goto fail;
@@ -453,6 +482,8 @@ static enum dn_status session_init(struct dn_session **out, const struct dn_grap
     if (st != DN_OK)
         goto fail;
     st = plan_memory(s);
+    if (st == DN_OK)
+        st = dn_exec_alloc(s->exec);
     if (st != DN_OK)
         goto fail;
     dn_exec_bind(s->exec);

@@ -15,7 +15,8 @@
  * - the built-in DenseNet-121 (every pass: fused BatchNorm+ReLU, transitions
  *   pooled first, concatenation in place) at batch 1 and 2, with each pass
  *   switched off in turn;
- * and in every case the outputs for 1, 2 and 3 threads are bit-identical.
+ * and in every case the outputs for 1, 2 and 3 threads are bit-identical;
+ * and sessions over their memory limit fail before they allocate.
  * Fast and reference outputs agree within 1e-4 * max|ref| + 1e-5.
  */
 #include <check.h>
@@ -360,6 +361,56 @@ START_TEST(test_nan_maxpool)
 }
 END_TEST
 
+static int log_lines;
+
+static void count_log(void *user, const char *msg)
+{
+    (void)user;
+    (void)msg;
+    log_lines++;
+}
+
+/* A session over its memory limit fails before allocating, with one line: a
+ * Pad to 40001x40001 (6.4 GB of activations) under a 1 GiB limit, and a small
+ * conv under a 4 KiB one; the default limit takes the small conv. */
+START_TEST(test_memory_limit)
+{
+    struct dn_shape s = {4, {1, 1, 1, 1}};
+    int x;
+    struct g t = start(s, &x);
+    union dn_params p;
+    memset(&p, 0, sizeof p);
+    p.pad.n = 8;
+    p.pad.pads[2] = p.pad.pads[3] = p.pad.pads[6] = p.pad.pads[7] = 20000;
+    int y = node(&t, DN_OP_PAD, p, 1, &x);
+    y = node(&t, DN_OP_RELU, p, 1, &y);
+    ck_assert_int_eq(dn_graph_add_output(t.g, y), DN_OK);
+    ck_assert_int_eq(dn_graph_finish(t.g), DN_OK);
+    struct dn_session_opts o = {.isa = isa, .max_memory = (size_t)1 << 30};
+    struct dn_session *ss = NULL;
+    log_lines = 0;
+    dn_log_set(count_log, NULL);
+    ck_assert_int_eq(dn_session_init_opts(&ss, t.g, 1, &s, &o), DN_ERR_NOMEM);
+    ck_assert_int_eq(log_lines, 1);
+    dn_graph_free(t.g);
+
+    struct dn_shape s2 = {4, {1, 8, 16, 16}};
+    t = start(s2, &x);
+    y = conv(&t, x, 8, 8, 3, 1, 1, 1, 1);
+    ck_assert_int_eq(dn_graph_add_output(t.g, y), DN_OK);
+    ck_assert_int_eq(dn_graph_finish(t.g), DN_OK);
+    o.max_memory = 4096;
+    log_lines = 0;
+    ck_assert_int_eq(dn_session_init_opts(&ss, t.g, 1, &s2, &o), DN_ERR_NOMEM);
+    ck_assert_int_eq(log_lines, 1);
+    o.max_memory = 0; /* the default fits */
+    ck_assert_int_eq(dn_session_init_opts(&ss, t.g, 1, &s2, &o), DN_OK);
+    dn_log_set(NULL, NULL);
+    dn_session_free(ss);
+    dn_graph_free(t.g);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     if (argc != 2 || dn_isa_parse(argv[1], &isa) != 0 || isa == DN_ISA_AUTO || isa == DN_ISA_REFERENCE) {
@@ -377,6 +428,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_conv_sweep);
     tcase_add_test(tc, test_pools_fc);
     tcase_add_test(tc, test_nan_maxpool);
+    tcase_add_test(tc, test_memory_limit);
     tcase_add_test(tc, test_densenet);
     tcase_add_test(tc, test_densenet_each_pass_off);
     suite_add_tcase(s, tc);

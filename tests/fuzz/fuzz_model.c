@@ -4,18 +4,16 @@
  * Dynamic dims become 1 (batch) or 8 (others); inputs over 4096 elements and
  * sessions over 2e7 MACs or 64 MiB of activations are not run after planning
  * (planning itself always runs), so one execution stays in milliseconds.
- * Until sessions check a memory budget before allocating their arena (issue
- * 7, resource limits), planning a hostile model can ask for gigabytes: the
- * target caps every tensor at 2^22 elements through ops.c's test hook. Alternate inputs run on the
- * reference and the generic kernel set, one thread. Library log lines are
- * dropped. Built by `make fuzz`; run as `tests/fuzz/fuzz_model CORPUS`.
+ * Sessions get a 256 MiB memory limit (dn_session_opts.max_memory), which
+ * they check before folding constants and before allocating activations,
+ * so a hostile model cannot make planning ask for gigabytes. Alternate
+ * inputs run on the reference and the generic kernel set, one thread.
+ * Library log lines are dropped. Built by `make fuzz`; run as `tests/fuzz/fuzz_model CORPUS`.
  */
 #include "core/densenet.h"
 #include "onnx/import.h"
 
 #include <stdlib.h>
-
-extern int64_t dn_ops_max_numel; /* core/ops.c, test hook */
 
 static void quiet(void *user, const char *msg)
 {
@@ -30,7 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct dn_shape shapes[4];
     float *in[4] = {0};
     dn_log_set(quiet, NULL);
-    dn_ops_max_numel = (int64_t)1 << 22;
     if (dn_onnx_load_buffer(data, size, &g) != DN_OK)
         return 0;
     int n = dn_graph_input_count(g);
@@ -42,7 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (shapes[i].d[k] < 0)
                 shapes[i].d[k] = k == 0 ? 1 : 8;
     }
-    struct dn_session_opts o = {1, size % 2 ? DN_ISA_REFERENCE : DN_ISA_GENERIC, NULL, 0};
+    struct dn_session_opts o = {.threads = 1,
+                                .isa = size % 2 ? DN_ISA_REFERENCE : DN_ISA_GENERIC,
+                                .max_memory = (size_t)256 << 20};
     if (dn_session_init_opts(&s, g, n, shapes, &o) != DN_OK)
         goto done;
     /* planning allocates the arena without touching it; running would */
