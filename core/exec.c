@@ -447,39 +447,25 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
                  fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->relu ? "+relu" : "");
         return DN_OK;
     }
-    /* maps of at most 16x16 outputs: pixels as rows (see conv_pixrows) */
+    /* maps of at most 16x16 outputs: pixels as rows (see conv_pixrows), the
+     * weights in panels of nr output channels (the GEMM's columns); else
+     * pixel panels, the weights in tiles of mr output channels (its rows) */
     s->pixrows = s->OH * s->OW <= 256 && !e->no_pixrows;
-    if (s->pixrows) {
+    if (s->pixrows)
         s->n_phases = s->staged + 2; /* [stage,] pack every tile, GEMM */
-        int64_t np = cdiv(s->M, nr);
-        size_t floats = (size_t)(np * nr * s->K);
-        s->wpack = aligned_floats(floats);
-        if (!s->wpack) {
-            dn_log("out of memory packing the weights of '%s'", n->name);
-            return DN_ERR_NOMEM;
-        }
-        s->wpack_bytes = floats * sizeof(float);
-        pack_panels(w->data, s->M, s->K, nr, s->wpack);
-        snprintf(s->impl, sizeof s->impl, "conv%lldx%lld%s_pixrows_%s%s%s%s", (long long)gm->kernel[0],
-                 (long long)gm->kernel[1], s->direct ? "" : "_im2col", e->k->gemm_name,
-                 fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->pre_pool ? "+avgpool" : "",
-                 fx->relu ? "+relu" : "");
-        return DN_OK;
-    }
-    /* pack A: per tile of mr output channels, K rows of mr */
-    int64_t mt = cdiv(s->M, mr);
-    size_t floats = (size_t)(mt * mr * s->K);
+    const int width = s->pixrows ? nr : mr;
+    size_t floats = (size_t)(cdiv(s->M, width) * width * s->K);
     s->wpack = aligned_floats(floats);
     if (!s->wpack) {
         dn_log("out of memory packing the weights of '%s'", n->name);
         return DN_ERR_NOMEM;
     }
     s->wpack_bytes = floats * sizeof(float);
-    pack_panels(w->data, s->M, s->K, mr, s->wpack);
-    snprintf(s->impl, sizeof s->impl, "conv%lldx%lld%s_%s%s%s%s", (long long)s->geom.kernel[0],
-             (long long)s->geom.kernel[1], s->direct ? "" : "_im2col", e->k->gemm_name,
-             fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "", fx->pre_pool ? "+avgpool" : "",
-             fx->relu ? "+relu" : "");
+    pack_panels(w->data, s->M, s->K, width, s->wpack);
+    snprintf(s->impl, sizeof s->impl, "conv%lldx%lld%s%s_%s%s%s%s", (long long)gm->kernel[0],
+             (long long)gm->kernel[1], s->direct ? "" : "_im2col", s->pixrows ? "_pixrows" : "",
+             e->k->gemm_name, fx->pre_scale ? (fx->pre_relu ? "+bnrelu" : "+bn") : "",
+             fx->pre_pool ? "+avgpool" : "", fx->relu ? "+relu" : "");
     return DN_OK;
 }
 
