@@ -179,15 +179,148 @@ static enum dn_status infer(struct dn_session *s)
     return DN_OK;
 }
 
-static int root_of(const struct dn_graph *g, int v)
+static size_t value_bytes(const struct dn_value *v)
 {
-    while (g->values[v].alias_of >= 0)
-        v = g->values[v].alias_of;
-    return v;
+    size_t bytes = (size_t)dn_shape_numel(&v->shape) * dn_dtype_size(v->dtype);
+    return (bytes + DN_ALIGN - 1) / DN_ALIGN * DN_ALIGN;
 }
 
-/* Greedy placement: biggest first, each at the lowest offset that does not
- * collide with an already placed value whose lifetime overlaps. */
+/* Up to this many buffers, plan_memory places them greedily biggest first,
+ * each at the lowest offset clear of every placed buffer whose lifetime
+ * overlaps (O(n^2), tight arenas); above it, in time order (place_by_time). */
+#define PLAN_GREEDY_MAX 4096
+
+static size_t place_by_size(struct dn_graph *g, int *ids, int n_ids, const int *first,
+                            const int *last, int *placed)
+{
+    int n_placed = 0;
+    size_t top = 0;
+    /* sort by size, descending (insertion sort: a few thousand values) */
+    for (int i = 1; i < n_ids; i++) {
+        int v = ids[i], j = i;
+        int64_t sz = dn_shape_numel(&g->values[v].shape);
+        while (j > 0 && dn_shape_numel(&g->values[ids[j - 1]].shape) < sz) {
+            ids[j] = ids[j - 1];
+            j--;
+        }
+        ids[j] = v;
+    }
+    for (int i = 0; i < n_ids; i++) {
+        int v = ids[i];
+        size_t bytes = value_bytes(&g->values[v]), off = 0;
+        int moved = 1;
+        while (moved) {
+            moved = 0;
+            for (int k = 0; k < n_placed; k++) {
+                int u = placed[k];
+                if (first[u] > last[v] || first[v] > last[u])
+                    continue;
+                size_t uo = (size_t)g->values[u].offset, ub = value_bytes(&g->values[u]);
+                if (off < uo + ub && uo < off + bytes) {
+                    off = uo + ub;
+                    moved = 1;
+                }
+            }
+        }
+        g->values[v].offset = (int64_t)off;
+        placed[n_placed++] = v;
+        if (off + bytes > top)
+            top = off + bytes;
+    }
+    return top;
+}
+
+struct block {
+    size_t off, size;
+};
+
+/* Large graphs: walk the steps in order; before step t the buffers first
+ * written there take the best-fitting free block (or grow the arena), after
+ * it those last read there return their block, merged with free neighbours.
+ * Linear in the values times the free blocks, which stay few. */
+static enum dn_status place_by_time(struct dn_graph *g, const int *ids, int n_ids, const int *first,
+                                    const int *last, int n_order, size_t *top_out)
+{
+    enum dn_status st = DN_OK;
+    const int slots = n_order + 2; /* times -1 .. n_order */
+    int *by_first = malloc(sizeof(int) * (size_t)(n_ids + 1));
+    int *by_last = malloc(sizeof(int) * (size_t)(n_ids + 1));
+    int *fs = calloc((size_t)slots + 1, sizeof(int)), *ls = calloc((size_t)slots + 1, sizeof(int));
+    struct block *free_b = malloc(sizeof *free_b * (size_t)(n_ids + 1));
+    int n_free = 0;
+    size_t top = 0;
+    if (!by_first || !by_last || !fs || !ls || !free_b) {
+        dn_log("out of memory planning activations");
+        st = DN_ERR_NOMEM;
+        goto done;
+    }
+    /* counting sorts by first and by last use */
+    for (int i = 0; i < n_ids; i++) {
+        fs[first[ids[i]] + 2]++;
+        ls[last[ids[i]] + 2]++;
+    }
+    for (int t = 1; t <= slots; t++) {
+        fs[t] += fs[t - 1];
+        ls[t] += ls[t - 1];
+    }
+    for (int i = 0; i < n_ids; i++) {
+        by_first[fs[first[ids[i]] + 1]++] = ids[i];
+        by_last[ls[last[ids[i]] + 1]++] = ids[i];
+    }
+    for (int t = -1, a = 0, r = 0; t <= n_order; t++) {
+        for (; a < n_ids && first[by_first[a]] == t; a++) {
+            int v = by_first[a], best = -1;
+            size_t bytes = value_bytes(&g->values[v]);
+            for (int k = 0; k < n_free; k++)
+                if (free_b[k].size >= bytes && (best < 0 || free_b[k].size < free_b[best].size))
+                    best = k;
+            if (best < 0) {
+                g->values[v].offset = (int64_t)top;
+                top += bytes;
+            } else {
+                g->values[v].offset = (int64_t)free_b[best].off;
+                free_b[best].off += bytes;
+                free_b[best].size -= bytes;
+                if (free_b[best].size == 0) {
+                    memmove(free_b + best, free_b + best + 1, sizeof *free_b * (size_t)(n_free - best - 1));
+                    n_free--;
+                }
+            }
+        }
+        for (; r < n_ids && last[by_last[r]] == t; r++) {
+            int v = by_last[r];
+            struct block b = {(size_t)g->values[v].offset, value_bytes(&g->values[v])};
+            int k = 0;
+            while (k < n_free && free_b[k].off < b.off)
+                k++;
+            memmove(free_b + k + 1, free_b + k, sizeof *free_b * (size_t)(n_free - k));
+            free_b[k] = b;
+            n_free++;
+            if (k + 1 < n_free && free_b[k].off + free_b[k].size == free_b[k + 1].off) {
+                free_b[k].size += free_b[k + 1].size;
+                memmove(free_b + k + 1, free_b + k + 2, sizeof *free_b * (size_t)(n_free - k - 2));
+                n_free--;
+            }
+            if (k > 0 && free_b[k - 1].off + free_b[k - 1].size == free_b[k].off) {
+                free_b[k - 1].size += free_b[k].size;
+                memmove(free_b + k, free_b + k + 1, sizeof *free_b * (size_t)(n_free - k - 1));
+                n_free--;
+            }
+        }
+    }
+    *top_out = top;
+done:
+    free(by_first);
+    free(by_last);
+    free(fs);
+    free(ls);
+    free(free_b);
+    return st;
+}
+
+/* Gives every buffer (a value that is no view) an arena offset such that two
+ * buffers share bytes only when their lifetimes do not overlap, views their
+ * place inside their buffer, checks the memory limit and allocates. */
 static enum dn_status plan_memory(struct dn_session *s)
 {
     struct dn_graph *g = s->g;
@@ -196,9 +329,10 @@ static enum dn_status plan_memory(struct dn_session *s)
     int *last = malloc(sizeof(int) * (size_t)(nv + 1));
     int *ids = malloc(sizeof(int) * (size_t)(nv + 1));
     int *placed = malloc(sizeof(int) * (size_t)(nv + 1));
+    int *root = malloc(sizeof(int) * (size_t)(nv + 1));
     enum dn_status st = DN_OK;
-    int n_ids = 0, n_placed = 0;
-    if (!first || !last || !ids || !placed) {
+    int n_ids = 0;
+    if (!first || !last || !ids || !placed || !root) {
         dn_log("out of memory planning activations");
         st = DN_ERR_NOMEM;
         goto fail;
@@ -222,9 +356,21 @@ static enum dn_status plan_memory(struct dn_session *s)
     }
     for (int i = 0; i < g->n_outputs; i++)
         last[g->outputs[i]] = s->n_order;
+    /* the buffer each value lives in, each chain of views walked once */
+    for (int v = 0; v < nv; v++)
+        root[v] = -1;
+    for (int v = 0; v < nv; v++) {
+        int r = v;
+        while (root[r] < 0 && g->values[r].alias_of >= 0)
+            r = g->values[r].alias_of;
+        int top_v = root[r] >= 0 ? root[r] : r;
+        for (int u = v; u != r; u = g->values[u].alias_of)
+            root[u] = top_v;
+        root[r] = top_v;
+    }
     /* a view keeps the buffer it lives in alive: fold lifetimes into roots */
     for (int v = 0; v < nv; v++) {
-        int r = root_of(g, v);
+        int r = root[v];
         if (r == v || last[v] < -1)
             continue;
         first[r] = first[v] < first[r] ? first[v] : first[r];
@@ -234,42 +380,12 @@ static enum dn_status plan_memory(struct dn_session *s)
         if (g->values[v].kind != DN_VALUE_CONST && g->values[v].alias_of < 0 && last[v] >= -1 &&
             first[v] <= last[v])
             ids[n_ids++] = v;
-    /* sort by size, descending (insertion sort: a few thousand values) */
-    for (int i = 1; i < n_ids; i++) {
-        int v = ids[i], j = i;
-        int64_t sz = dn_shape_numel(&g->values[v].shape);
-        while (j > 0 && dn_shape_numel(&g->values[ids[j - 1]].shape) < sz) {
-            ids[j] = ids[j - 1];
-            j--;
-        }
-        ids[j] = v;
-    }
     size_t top = 0;
-    for (int i = 0; i < n_ids; i++) {
-        int v = ids[i];
-        size_t bytes = (size_t)dn_shape_numel(&g->values[v].shape) * dn_dtype_size(g->values[v].dtype);
-        bytes = (bytes + DN_ALIGN - 1) / DN_ALIGN * DN_ALIGN;
-        size_t off = 0;
-        int moved = 1;
-        while (moved) {
-            moved = 0;
-            for (int k = 0; k < n_placed; k++) {
-                int u = placed[k];
-                if (first[u] > last[v] || first[v] > last[u])
-                    continue;
-                size_t uo = (size_t)g->values[u].offset;
-                size_t ub = (size_t)dn_shape_numel(&g->values[u].shape) * dn_dtype_size(g->values[u].dtype);
-                ub = (ub + DN_ALIGN - 1) / DN_ALIGN * DN_ALIGN;
-                if (off < uo + ub && uo < off + bytes) {
-                    off = uo + ub;
-                    moved = 1;
-                }
-            }
-        }
-        g->values[v].offset = (int64_t)off;
-        placed[n_placed++] = v;
-        if (off + bytes > top)
-            top = off + bytes;
+    if (n_ids <= PLAN_GREEDY_MAX)
+        top = place_by_size(g, ids, n_ids, first, last, placed);
+    else if (place_by_time(g, ids, n_ids, first, last, s->n_order, &top) != DN_OK) {
+        st = DN_ERR_NOMEM;
+        goto fail;
     }
     s->arena_bytes = top;
     /* everything the session will hold, checked before the big allocations */
@@ -288,11 +404,11 @@ static enum dn_status plan_memory(struct dn_session *s)
         st = DN_ERR_NOMEM;
         goto fail;
     }
-    for (int i = 0; i < n_placed; i++)
-        g->values[placed[i]].data = s->arena + g->values[placed[i]].offset;
+    for (int i = 0; i < n_ids; i++)
+        g->values[ids[i]].data = s->arena + g->values[ids[i]].offset;
     for (int v = 0; v < nv; v++) {
         struct dn_value *val = &g->values[v];
-        int r = root_of(g, v);
+        int r = root[v];
         if (r == v || g->values[r].offset < 0)
             continue;
         /* a channel slice of an NCHW buffer; contiguous only at batch 1 or channel 0 */
@@ -307,6 +423,7 @@ fail:
     free(last);
     free(ids);
     free(placed);
+    free(root);
     return st;
 }
 

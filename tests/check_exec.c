@@ -411,6 +411,36 @@ START_TEST(test_memory_limit)
 }
 END_TEST
 
+/* A graph far above the greedy planner's size goes through the time-ordered
+ * one: a chain of 20,000 Relu nodes must plan into two buffers and compute
+ * relu(x). */
+START_TEST(test_long_chain)
+{
+    struct dn_shape s = {2, {1, 5}};
+    int x;
+    struct g t = start(s, &x);
+    union dn_params p;
+    memset(&p, 0, sizeof p);
+    int y = x;
+    for (int i = 0; i < 20000; i++)
+        y = node(&t, DN_OP_RELU, p, 1, &y);
+    ck_assert_int_eq(dn_graph_add_output(t.g, y), DN_OK);
+    ck_assert_int_eq(dn_graph_finish(t.g), DN_OK);
+    struct dn_session_opts o = {.isa = isa, .threads = 2};
+    struct dn_session *ss;
+    ck_assert_int_eq(dn_session_init_opts(&ss, t.g, 1, &s, &o), DN_OK);
+    ck_assert_int_le(dn_session_activation_bytes(ss), 2 * 64);
+    const float in[5] = {-2, -0.5f, 0, 0.5f, 3};
+    const float *ins[1] = {in};
+    ck_assert_int_eq(dn_session_run(ss, ins), DN_OK);
+    const float *out = dn_session_output(ss, 0).data;
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(out[i] == (in[i] > 0 ? in[i] : 0.0f), "element %d", i);
+    dn_session_free(ss);
+    dn_graph_free(t.g);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     if (argc != 2 || dn_isa_parse(argv[1], &isa) != 0 || isa == DN_ISA_AUTO || isa == DN_ISA_REFERENCE) {
@@ -429,6 +459,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_pools_fc);
     tcase_add_test(tc, test_nan_maxpool);
     tcase_add_test(tc, test_memory_limit);
+    tcase_add_test(tc, test_long_chain);
     tcase_add_test(tc, test_densenet);
     tcase_add_test(tc, test_densenet_each_pass_off);
     suite_add_tcase(s, tc);
