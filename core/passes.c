@@ -40,12 +40,36 @@ static int is_graph_output(const struct dn_graph *g, int v)
     return 0;
 }
 
-void dn_replace_uses(struct dn_graph *g, int from, int to, int after)
+/* Bypassing nodes: fwd[v] >= 0 says readers of v read fwd[v] instead. */
+static int *forward_init(const struct dn_graph *g)
 {
-    for (int k = after + 1; k < g->n_nodes; k++)
-        for (int j = 0; j < g->nodes[k].n_in; j++)
-            if (g->nodes[k].in[j] == from)
-                g->nodes[k].in[j] = to;
+    int *fwd = malloc(sizeof(int) * ((size_t)g->n_values + 1));
+    if (!fwd) {
+        dn_log("out of memory in graph passes");
+        return NULL;
+    }
+    for (int v = 0; v < g->n_values; v++)
+        fwd[v] = -1;
+    return fwd;
+}
+
+/* readers of `from` will read `to` (itself resolved through earlier bypasses) */
+static void forward_add(int *fwd, int from, int to)
+{
+    fwd[from] = fwd[to] >= 0 ? fwd[to] : to;
+}
+
+/* One sweep rewriting every input through fwd, then frees fwd: linear in
+ * the graph, however many nodes were bypassed. */
+static void forward_apply(struct dn_graph *g, int *fwd)
+{
+    for (int k = 0; k < g->n_nodes; k++)
+        for (int j = 0; j < g->nodes[k].n_in; j++) {
+            int v = g->nodes[k].in[j];
+            if (v >= 0 && fwd[v] >= 0)
+                g->nodes[k].in[j] = fwd[v];
+        }
+    free(fwd);
 }
 
 /* Readers of every value among live nodes, as lists (CSR). */
@@ -139,6 +163,9 @@ int dn_exec_pool_ok(const struct dn_graph *g, const struct dn_node *n)
 static enum dn_status pass_copies(struct dn_pass_ctx *c)
 {
     struct dn_graph *g = c->g;
+    int *fwd = forward_init(g);
+    if (!fwd)
+        return DN_ERR_NOMEM;
     for (int i = 0; i < g->n_nodes; i++) {
         struct dn_node *n = &g->nodes[i];
         if (n->dead || (n->op != DN_OP_IDENTITY && n->op != DN_OP_DROPOUT))
@@ -146,9 +173,10 @@ static enum dn_status pass_copies(struct dn_pass_ctx *c)
         int from = n->out[0], to = n->in[0];
         if (is_graph_output(g, from))
             continue;
-        dn_replace_uses(g, from, to, i);
+        forward_add(fwd, from, to);
         n->dead = 1;
     }
+    forward_apply(g, fwd);
     return DN_OK;
 }
 
@@ -182,6 +210,9 @@ static enum dn_status pass_reshape_views(struct dn_pass_ctx *c)
 static enum dn_status pass_zero_pad(struct dn_pass_ctx *c)
 {
     struct dn_graph *g = c->g;
+    int *fwd = forward_init(g);
+    if (!fwd)
+        return DN_ERR_NOMEM;
     for (int i = 0; i < g->n_nodes; i++) {
         struct dn_node *n = &g->nodes[i];
         if (n->dead || n->op != DN_OP_PAD || is_graph_output(g, n->out[0]))
@@ -203,9 +234,10 @@ static enum dn_status pass_zero_pad(struct dn_pass_ctx *c)
         }
         if (!all_zero)
             continue;
-        dn_replace_uses(g, n->out[0], n->in[0], i);
+        forward_add(fwd, n->out[0], n->in[0]);
         n->dead = 1;
     }
+    forward_apply(g, fwd);
     return DN_OK;
 }
 

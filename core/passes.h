@@ -37,9 +37,6 @@ struct dn_pass {
 extern const struct dn_pass dn_passes[];
 extern const int dn_n_passes;
 
-/* Rewrites every read of value `from` (nodes after `after`, graph outputs
- * excluded) into a read of `to`. */
-void dn_replace_uses(struct dn_graph *g, int from, int to, int after);
 
 /* 1 if the optimized executor runs node n as a conv step / pool step, the
  * ones that read and write channel slices of wider buffers. */
