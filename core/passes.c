@@ -294,15 +294,13 @@ static void take_output(struct dn_graph *g, int node, struct dn_node *src)
 static enum dn_status pass_bn_fold(struct dn_pass_ctx *c)
 {
     struct dn_graph *g = c->g;
-    struct readers r;
-    enum dn_status st = readers_init(g, &r);
-    if (st != DN_OK)
-        return st;
+    const struct readers *r = c->r;
+    enum dn_status st = DN_OK;
     for (int i = 0; i < g->n_nodes && st == DN_OK; i++) {
         struct dn_node *n = &g->nodes[i];
         if (!dn_exec_conv_ok(g, n) || c->fx[i].relu || c->fx[i].pre_pool)
             continue;
-        int u = sole_reader(g, &r, n->out[0]);
+        int u = sole_reader(g, r, n->out[0]);
         if (u < 0 || g->nodes[u].op != DN_OP_BATCHNORM || g->nodes[u].in[0] != n->out[0])
             continue;
         const struct dn_value *w = &g->values[n->in[1]];
@@ -357,48 +355,41 @@ static enum dn_status pass_bn_fold(struct dn_pass_ctx *c)
         take_output(g, i, &g->nodes[u]);
         c->fx[i].fused++;
     }
-    readers_free(&r);
     return st;
 }
 
 static enum dn_status pass_conv_relu(struct dn_pass_ctx *c)
 {
     struct dn_graph *g = c->g;
-    struct readers r;
-    enum dn_status st = readers_init(g, &r);
-    if (st != DN_OK)
-        return st;
+    const struct readers *r = c->r;
     for (int i = 0; i < g->n_nodes; i++) {
         struct dn_node *n = &g->nodes[i];
         if (!dn_exec_conv_ok(g, n) || c->fx[i].relu)
             continue;
-        int u = sole_reader(g, &r, n->out[0]);
+        int u = sole_reader(g, r, n->out[0]);
         if (u < 0 || g->nodes[u].op != DN_OP_RELU)
             continue;
         c->fx[i].relu = 1;
         c->fx[i].fused++;
         take_output(g, i, &g->nodes[u]);
     }
-    readers_free(&r);
     return DN_OK;
 }
 
 static enum dn_status pass_bn_relu_input(struct dn_pass_ctx *c)
 {
     struct dn_graph *g = c->g;
-    struct readers r;
-    enum dn_status st = readers_init(g, &r);
-    if (st != DN_OK)
-        return st;
+    const struct readers *r = c->r;
+    enum dn_status st = DN_OK;
     for (int i = 0; i < g->n_nodes && st == DN_OK; i++) {
         struct dn_node *bn = &g->nodes[i];
         if (bn->dead || bn->op != DN_OP_BATCHNORM || g->values[bn->in[0]].shape.ndim != 4)
             continue;
-        int u = sole_reader(g, &r, bn->out[0]), relu = 0, mid = -1;
+        int u = sole_reader(g, r, bn->out[0]), relu = 0, mid = -1;
         if (u >= 0 && g->nodes[u].op == DN_OP_RELU) {
             mid = u;
             relu = 1;
-            u = sole_reader(g, &r, g->nodes[u].out[0]);
+            u = sole_reader(g, r, g->nodes[u].out[0]);
         }
         if (u < 0)
             continue;
@@ -426,17 +417,13 @@ static enum dn_status pass_bn_relu_input(struct dn_pass_ctx *c)
         if (mid >= 0)
             g->nodes[mid].dead = 1;
     }
-    readers_free(&r);
     return st;
 }
 
 static enum dn_status pass_pool_first(struct dn_pass_ctx *c)
 {
     struct dn_graph *g = c->g;
-    struct readers r;
-    enum dn_status st = readers_init(g, &r);
-    if (st != DN_OK)
-        return st;
+    const struct readers *r = c->r;
     for (int i = 0; i < g->n_nodes; i++) {
         struct dn_node *n = &g->nodes[i];
         if (!dn_exec_conv_ok(g, n) || c->fx[i].relu || c->fx[i].pre_pool)
@@ -446,7 +433,7 @@ static enum dn_status pass_pool_first(struct dn_pass_ctx *c)
         if (ws->d[2] != 1 || ws->d[3] != 1 || w->stride[0] != 1 || w->stride[1] != 1 ||
             w->pads[0] || w->pads[1] || w->pads[2] || w->pads[3] || w->auto_pad != DN_PAD_NOTSET)
             continue;
-        int u = sole_reader(g, &r, n->out[0]);
+        int u = sole_reader(g, r, n->out[0]);
         if (u < 0)
             continue;
         const struct dn_node *p = &g->nodes[u];
@@ -460,7 +447,6 @@ static enum dn_status pass_pool_first(struct dn_pass_ctx *c)
         c->fx[i].fused++;
         take_output(g, i, &g->nodes[u]);
     }
-    readers_free(&r);
     return DN_OK;
 }
 
@@ -508,10 +494,7 @@ static int concat_axis1(const struct dn_graph *g, const struct dn_node *n)
 static enum dn_status pass_concat_inplace(struct dn_pass_ctx *c)
 {
     struct dn_graph *g = c->g;
-    struct readers r;
-    enum dn_status st = readers_init(g, &r);
-    if (st != DN_OK)
-        return st;
+    const struct readers *r = c->r;
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         struct dn_node *n = &g->nodes[i];
         if (!concat_axis1(g, n) || g->values[n->out[0]].alias_of >= 0 || n->n_in < 1)
@@ -524,15 +507,15 @@ static enum dn_status pass_concat_inplace(struct dn_pass_ctx *c)
             for (int k = 0; k < j && ok; k++)
                 ok = n->in[k] != v;
             /* every reader: this concat, a concat that is a prefix of it, or a slice reader */
-            for (int e = r.start[v]; e < r.start[v + 1] && ok; e++) {
-                int u = r.node[e];
+            for (int e = r->start[v]; e < r->start[v + 1] && ok; e++) {
+                int u = r->node[e];
                 if (u == i)
                     continue;
                 if (concat_axis1(g, &g->nodes[u]) && is_prefix(&g->nodes[u], n)) {
                     int pv = g->nodes[u].out[0];
                     ok = g->values[pv].alias_of < 0 && !is_graph_output(g, pv);
-                    for (int e2 = r.start[pv]; e2 < r.start[pv + 1] && ok; e2++)
-                        ok = reads_slices(g, r.node[e2], pv);
+                    for (int e2 = r->start[pv]; e2 < r->start[pv + 1] && ok; e2++)
+                        ok = reads_slices(g, r->node[e2], pv);
                 } else
                     ok = reads_slices(g, u, v);
             }
@@ -542,9 +525,9 @@ static enum dn_status pass_concat_inplace(struct dn_pass_ctx *c)
         int64_t off = 0;
         for (int j = 0; j < n->n_in; j++) {
             int v = n->in[j];
-            for (int e = r.start[v]; e < r.start[v + 1]; e++) {
-                struct dn_node *a = &g->nodes[r.node[e]];
-                if (r.node[e] != i && a->op == DN_OP_CONCAT && !a->dead) {
+            for (int e = r->start[v]; e < r->start[v + 1]; e++) {
+                struct dn_node *a = &g->nodes[r->node[e]];
+                if (r->node[e] != i && a->op == DN_OP_CONCAT && !a->dead) {
                     g->values[a->out[0]].alias_of = n->out[0];
                     g->values[a->out[0]].alias_channel = 0;
                     a->dead = 1;
@@ -556,7 +539,6 @@ static enum dn_status pass_concat_inplace(struct dn_pass_ctx *c)
         }
         n->dead = 1;
     }
-    readers_free(&r);
     return DN_OK;
 }
 
@@ -570,20 +552,17 @@ static int is_view_op(enum dn_op op)
 static enum dn_status pass_gap_fc(struct dn_pass_ctx *c)
 {
     struct dn_graph *g = c->g;
-    struct readers r;
-    enum dn_status st = readers_init(g, &r);
-    if (st != DN_OK)
-        return st;
+    const struct readers *r = c->r;
     for (int i = 0; i < g->n_nodes; i++) {
         struct dn_node *n = &g->nodes[i];
         if (n->dead || n->op != DN_OP_GLOBALAVGPOOL || g->values[n->in[0]].shape.ndim != 4 ||
             g->values[n->in[0]].dtype != DN_DTYPE_F32)
             continue;
         /* through views only (same bytes: reshape-views made them aliases) */
-        int v = n->out[0], u = sole_reader(g, &r, v);
+        int v = n->out[0], u = sole_reader(g, r, v);
         while (u >= 0 && is_view_op(g->nodes[u].op) && g->values[g->nodes[u].out[0]].alias_of == v) {
             v = g->nodes[u].out[0];
-            u = sole_reader(g, &r, v);
+            u = sole_reader(g, r, v);
         }
         if (u < 0 || (g->nodes[u].op != DN_OP_GEMM && g->nodes[u].op != DN_OP_MATMUL) ||
             g->nodes[u].in[0] != v || c->fx[u].tail_gap || g->values[v].shape.ndim != 2)
@@ -591,20 +570,19 @@ static enum dn_status pass_gap_fc(struct dn_pass_ctx *c)
         c->fx[u].tail_gap = i + 1;
         c->fx[u].fused++;
     }
-    readers_free(&r);
     return DN_OK;
 }
 
 const struct dn_pass dn_passes[] = {
-    {"copies", 1, 0, pass_copies, "drop Identity and Dropout"},
-    {"reshape-views", 1, 0, pass_reshape_views, "reshape-like outputs share their input's bytes"},
-    {"zero-pad", 1, 1, pass_zero_pad, "drop all-zero Pad"},
-    {"bn-fold", 0, 1, pass_bn_fold, "fold BatchNormalization into the Conv before it"},
-    {"conv-relu", 1, 1, pass_conv_relu, "apply Relu as a Conv stores"},
-    {"bn-relu-input", 1, 1, pass_bn_relu_input, "apply BatchNormalization+Relu as the next node reads"},
-    {"pool-first", 0, 1, pass_pool_first, "Conv1x1 then AvgPool2x2 computed as pool then conv"},
-    {"concat-inplace", 1, 1, pass_concat_inplace, "Concat inputs written in place, no copies"},
-    {"gap-fc", 1, 1, pass_gap_fc, "GlobalAveragePool+Flatten+Gemm as one step"},
+    {"copies", 1, 0, 0, pass_copies, "drop Identity and Dropout"},
+    {"reshape-views", 1, 0, 0, pass_reshape_views, "reshape-like outputs share their input's bytes"},
+    {"zero-pad", 1, 1, 0, pass_zero_pad, "drop all-zero Pad"},
+    {"bn-fold", 0, 1, 1, pass_bn_fold, "fold BatchNormalization into the Conv before it"},
+    {"conv-relu", 1, 1, 1, pass_conv_relu, "apply Relu as a Conv stores"},
+    {"bn-relu-input", 1, 1, 1, pass_bn_relu_input, "apply BatchNormalization+Relu as the next node reads"},
+    {"pool-first", 0, 1, 1, pass_pool_first, "Conv1x1 then AvgPool2x2 computed as pool then conv"},
+    {"concat-inplace", 1, 1, 1, pass_concat_inplace, "Concat inputs written in place, no copies"},
+    {"gap-fc", 1, 1, 1, pass_gap_fc, "GlobalAveragePool+Flatten+Gemm as one step"},
 };
 const int dn_n_passes = sizeof dn_passes / sizeof *dn_passes;
 
@@ -620,4 +598,25 @@ const char *dn_pass_name(int i, int *exact)
     if (exact)
         *exact = dn_passes[i].exact;
     return dn_passes[i].name;
+}
+
+enum dn_status dn_passes_run(struct dn_pass_ctx *c, const unsigned char *off)
+{
+    for (int i = 0; i < dn_n_passes; i++) {
+        if (off[i] || (dn_passes[i].fast_only && !c->fast))
+            continue;
+        struct readers r = {NULL, NULL};
+        if (dn_passes[i].readers) {
+            enum dn_status st = readers_init(c->g, &r);
+            if (st != DN_OK)
+                return st;
+        }
+        c->r = &r;
+        enum dn_status st = dn_passes[i].fn(c);
+        c->r = NULL;
+        readers_free(&r);
+        if (st != DN_OK)
+            return st;
+    }
+    return DN_OK;
 }

@@ -20,10 +20,13 @@ struct dn_fusion {
     int tail_gap;                 /* Gemm/MatMul: 1 + index of the GlobalAveragePool it runs first */
 };
 
+struct readers;                   /* who reads each value (passes.c) */
+
 struct dn_pass_ctx {
     struct dn_graph *g;
     struct dn_fusion *fx;         /* one per node */
     int fast;                     /* the optimized executor runs the graph */
+    const struct readers *r;      /* during a pass that asked for them: live readers */
 };
 
 typedef enum dn_status (*dn_pass_fn)(struct dn_pass_ctx *c);
@@ -31,11 +34,15 @@ struct dn_pass {
     const char *name;
     int exact;                    /* bit-identical results */
     int fast_only;                /* needs the optimized executor */
+    int readers;                  /* wants the readers of every value (dn_pass_ctx.r) */
     dn_pass_fn fn;
     const char *what;
 };
 extern const struct dn_pass dn_passes[];
 extern const int dn_n_passes;
+/* Runs the passes in order, skipping those off[i] names and, when the
+ * reference executor runs the graph, those that need the optimized one. */
+enum dn_status dn_passes_run(struct dn_pass_ctx *c, const unsigned char *off);
 
 
 /* 1 if the optimized executor runs node n as a conv step / pool step, the

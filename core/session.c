@@ -442,7 +442,7 @@ void dn_session_opts_default(struct dn_session_opts *o)
 }
 
 /* Marks in off[] the passes named in the comma-separated list. */
-static enum dn_status parse_no_opt(const char *list, int *off)
+static enum dn_status parse_no_opt(const char *list, unsigned char *off)
 {
     if (!list)
         return DN_OK;
@@ -509,7 +509,7 @@ static enum dn_status session_init(struct dn_session **out, const struct dn_grap
 {
     struct dn_session *s = calloc(1, sizeof *s);
     struct dn_session_opts o;
-    int off[64] = {0};
+    unsigned char off[64] = {0};
     enum dn_status st;
     *out = NULL;
     if (!s) {
@@ -579,14 +579,10 @@ static enum dn_status session_init(struct dn_session **out, const struct dn_grap
     for (int i = 0; i < g->n_nodes; i++)
         if (!g->nodes[i].dead)
             s->total_macs += node_macs(g, &g->nodes[i]);
-    struct dn_pass_ctx pc = {g, s->fx, s->isa != DN_ISA_REFERENCE};
-    for (int i = 0; i < dn_n_passes; i++) {
-        if (off[i] || (dn_passes[i].fast_only && !pc.fast))
-            continue;
-        st = dn_passes[i].fn(&pc);
-        if (st != DN_OK)
-            goto fail;
-    }
+    struct dn_pass_ctx pc = {g, s->fx, s->isa != DN_ISA_REFERENCE, NULL};
+    st = dn_passes_run(&pc, off);
+    if (st != DN_OK)
+        goto fail;
     s->n_order = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         if (g->nodes[i].dead)
