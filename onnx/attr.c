@@ -57,7 +57,8 @@ static const char *get_string(struct attrs *a, const char *name, const char *dfl
     if (!at || !at->has_s)
         return dflt;
     size_t n = at->s.len < size - 1 ? at->s.len : size - 1;
-    memcpy(buf, at->s.data, n);
+    if (n) /* an empty string has no data pointer */
+        memcpy(buf, at->s.data, n);
     buf[n] = '\0';
     return buf;
 }
