@@ -36,8 +36,8 @@ struct slot {
 };
 
 struct pipeline {
-    struct dn_batch *b;
-    const struct dn_batch_source *src;
+    struct cli_batch *b;
+    const struct cli_batch_source *src;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct slot slot[2];
@@ -142,46 +142,46 @@ static void *loader(void *arg)
 }
 
 /* Runs one filled slot; returns what the sink said, or -1 on a fatal error. */
-static int run_slot(struct dn_batch *b, const struct dn_batch_source *src, struct slot *sl,
-                    dn_batch_sink sink, void *user, int *done)
+static int run_slot(struct cli_batch *b, const struct cli_batch_source *src, struct slot *sl,
+                    cli_batch_sink sink, void *user, int *done)
 {
     struct dn_shape want = {4, {sl->n, sl->chw.d[0], sl->chw.d[1], sl->chw.d[2]}};
     const char *first = src->name(src->user, sl->items[0]);
-    enum dn_status st = dn_cli_session_for(b->g, &b->s, &b->shape, &want, first, b->model_path, b->opts);
+    enum dn_status st = cli_session_for(b->g, &b->s, &b->shape, &want, first, b->model_path, b->opts);
     if (st != DN_OK) {
         for (int i = 1; i < sl->n; i++)
-            dn_err(src->name(src->user, sl->items[i]), "skipped: the model cannot take this input");
+            cli_err(src->name(src->user, sl->items[i]), "skipped: the model cannot take this input");
         b->failed += sl->n;
         *done += sl->n;
         return st == DN_ERR_SHAPE ? 0 : -1;
     }
     const float *in[1] = {sl->data};
-    dn_diag_set_file(b->model_path);
+    cli_diag_set_file(b->model_path);
     double t0 = now_ms();
     st = dn_session_run(b->s, in);
     double ms = now_ms() - t0;
-    dn_diag_set_file(NULL);
+    cli_diag_set_file(NULL);
     if (st != DN_OK) {
         b->failed += sl->n;
         return -1;
     }
     *done += sl->n;
-    struct dn_batch_pass pass = {sl->items, sl->n, b->s, ms, *done};
+    struct cli_batch_pass pass = {sl->items, sl->n, b->s, ms, *done};
     return sink(user, &pass);
 }
 
-const float *dn_batch_scores(const struct dn_batch_pass *pass, const char *model_path, int64_t *per)
+const float *cli_batch_scores(const struct cli_batch_pass *pass, const char *model_path, int64_t *per)
 {
     struct dn_tensor out = dn_session_output(pass->s, 0);
     *per = dn_shape_numel(&out.shape) / pass->n;
     if (out.dtype != DN_DTYPE_F32 || out.shape.ndim < 1 || out.shape.d[0] != pass->n || *per < 1) {
-        dn_err(model_path, "the first output is not a float32 batch of class scores");
+        cli_err(model_path, "the first output is not a float32 batch of class scores");
         return NULL;
     }
     return out.data;
 }
 
-int dn_batch_run(struct dn_batch *b, const struct dn_batch_source *src, dn_batch_sink sink, void *user)
+int cli_batch_run(struct cli_batch *b, const struct cli_batch_source *src, cli_batch_sink sink, void *user)
 {
     struct pipeline p;
     pthread_t th;
@@ -193,7 +193,7 @@ int dn_batch_run(struct dn_batch *b, const struct dn_batch_source *src, dn_batch
     for (int k = 0; k < 2; k++) {
         p.slot[k].items = malloc(sizeof(int) * (size_t)b->size);
         if (!p.slot[k].items) {
-            dn_err(NULL, "out of memory for a batch of %d", b->size);
+            cli_err(NULL, "out of memory for a batch of %d", b->size);
             fatal = 1;
             goto done;
         }
@@ -218,7 +218,7 @@ int dn_batch_run(struct dn_batch *b, const struct dn_batch_source *src, dn_batch
             fill(&p, sl);
         }
         for (int i = 0; i < sl->n_fails; i++)
-            dn_err(src->name(src->user, sl->fails[i].item), "%s", sl->fails[i].msg);
+            cli_err(src->name(src->user, sl->fails[i].item), "%s", sl->fails[i].msg);
         b->failed += sl->n_fails;
         done += sl->n_fails;
         int r = sl->n ? run_slot(b, src, sl, sink, user, &done) : 0;
@@ -249,5 +249,5 @@ done:
         free(p.slot[k].data);
     }
     free(p.carry);
-    return fatal ? DN_EXIT_MODEL : b->failed ? DN_EXIT_INPUT : DN_EXIT_OK;
+    return fatal ? CLI_EXIT_MODEL : b->failed ? CLI_EXIT_INPUT : CLI_EXIT_OK;
 }

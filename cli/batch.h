@@ -8,12 +8,12 @@
  * on the calling thread, in item order; an item that cannot be loaded is
  * reported there too, in order ("densenet: NAME: reason"), and skipped.
  */
-#ifndef DN_BATCH_H
-#define DN_BATCH_H
+#ifndef CLI_BATCH_H
+#define CLI_BATCH_H
 
 #include "cli.h"
 
-struct dn_batch_source {
+struct cli_batch_source {
     int n;  /* items; < 0: endless, until the sink asks to stop */
     /* Loads item i as a malloc'ed CHW float tensor. Runs on the loader
      * thread: must not print; on failure writes the reason to err and
@@ -25,7 +25,7 @@ struct dn_batch_source {
 };
 
 /* One forward pass, as the sink sees it. */
-struct dn_batch_pass {
+struct cli_batch_pass {
     const int *items;          /* item indices, in order */
     int n;
     struct dn_session *s;      /* its outputs are this batch's, until the next pass */
@@ -33,10 +33,10 @@ struct dn_batch_pass {
     int done;                  /* items finished so far, failed ones included */
 };
 /* Returns 0 to go on, 1 to stop (the rest is not loaded), -1 for a fatal
- * problem it has reported (dn_batch_run then returns DN_EXIT_MODEL). */
-typedef int (*dn_batch_sink)(void *user, const struct dn_batch_pass *pass);
+ * problem it has reported (cli_batch_run then returns CLI_EXIT_MODEL). */
+typedef int (*cli_batch_sink)(void *user, const struct cli_batch_pass *pass);
 
-struct dn_batch {
+struct cli_batch {
     const struct dn_graph *g;            /* one NCHW input */
     const char *model_path;              /* names the model in messages */
     const struct dn_session_opts *opts;  /* NULL: defaults */
@@ -50,13 +50,13 @@ struct dn_batch {
 
 /* Output 0 of a pass as n rows of *per float32 class scores; NULL after
  * reporting under model_path when the model's output is not that. */
-const float *dn_batch_scores(const struct dn_batch_pass *pass, const char *model_path, int64_t *per);
+const float *cli_batch_scores(const struct cli_batch_pass *pass, const char *model_path, int64_t *per);
 
 /* Runs every item of src through b's model and hands each pass to sink.
  * A batch the model cannot take (a shape error) is reported and skipped;
- * any other session or run error stops everything. Returns DN_EXIT_OK,
- * DN_EXIT_INPUT when items were skipped, or DN_EXIT_MODEL when it stopped
+ * any other session or run error stops everything. Returns CLI_EXIT_OK,
+ * CLI_EXIT_INPUT when items were skipped, or CLI_EXIT_MODEL when it stopped
  * on an error (reported). */
-int dn_batch_run(struct dn_batch *b, const struct dn_batch_source *src, dn_batch_sink sink, void *user);
+int cli_batch_run(struct cli_batch *b, const struct cli_batch_source *src, cli_batch_sink sink, void *user);
 
 #endif

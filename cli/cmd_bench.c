@@ -75,7 +75,7 @@ static void help(void)
            "  -p, --profile          time every step: per-layer and per-kind tables\n"
            "  -h, --help             show this help\n",
            DEFAULT_SECONDS);
-    dn_cli_sess_help(1);
+    cli_sess_help(1);
 }
 
 /* ---- the batch loop's callbacks --------------------------------------- */
@@ -117,7 +117,7 @@ static int reserve(double **a, long long *cap, long long need)
     return 0;
 }
 
-static int time_pass(void *user, const struct dn_batch_pass *pass)
+static int time_pass(void *user, const struct cli_batch_pass *pass)
 {
     struct bench *bn = user;
     long long k = bn->passes++;
@@ -125,7 +125,7 @@ static int time_pass(void *user, const struct dn_batch_pass *pass)
         bn->first_ms = pass->run_ms;
     if (k > bn->warmup) {
         if (reserve(&bn->ms, &bn->cap_ms, bn->n_ms + 1)) {
-            dn_err(NULL, "out of memory for timings");
+            cli_err(NULL, "out of memory for timings");
             return -1;
         }
         bn->ms[bn->n_ms++] = pass->run_ms;
@@ -290,20 +290,20 @@ static void print_profile_json(const struct step *st, int n, const struct kind *
     printf(", \"layers\": [");
     for (int i = 0; i < n; i++) {
         printf("%s{\"name\": ", i ? ", " : "");
-        dn_json_string(stdout, st[i].ni.name);
+        cli_json_string(stdout, st[i].ni.name);
         printf(", \"op\": ");
-        dn_json_string(stdout, st[i].ni.op);
+        cli_json_string(stdout, st[i].ni.op);
         printf(", \"impl\": ");
-        dn_json_string(stdout, st[i].ni.impl ? st[i].ni.impl : "");
+        cli_json_string(stdout, st[i].ni.impl ? st[i].ni.impl : "");
         printf(", \"ms\": %.4f, \"share\": %.4f, \"macs\": %lld, \"gflops\": %.2f}", st[i].ms,
                total > 0 ? st[i].ms / total : 0.0, (long long)st[i].ni.macs, gflops(st[i].ni.macs, st[i].ms));
     }
     printf("], \"kinds\": [");
     for (int j = 0; j < n_kinds; j++) {
         printf("%s{\"op\": ", j ? ", " : "");
-        dn_json_string(stdout, k[j].op);
+        cli_json_string(stdout, k[j].op);
         printf(", \"impl\": ");
-        dn_json_string(stdout, k[j].impl);
+        cli_json_string(stdout, k[j].impl);
         printf(", \"steps\": %d, \"ms\": %.4f, \"share\": %.4f, \"macs\": %lld, \"gflops\": %.2f}", k[j].steps,
                k[j].ms, total > 0 ? k[j].ms / total : 0.0, (long long)k[j].macs, gflops(k[j].macs, k[j].ms));
     }
@@ -356,9 +356,9 @@ static void print_row_json(const char *label, const struct dn_shape *in, const s
 {
     double gf = gflops(r->macs, r->t.median);
     printf("{\"model\": ");
-    dn_json_string(stdout, label);
+    cli_json_string(stdout, label);
     printf(", \"input\": ");
-    dn_json_shape(stdout, in);
+    cli_json_shape(stdout, in);
     printf(", \"isa\": \"%s\", \"threads\": %d, \"batch\": %d, \"iterations\": %lld, \"load_ms\": %.3f, "
            "\"first_ms\": %.4f, \"min_ms\": %.4f, \"median_ms\": %.4f, \"mean_ms\": %.4f, \"p90_ms\": %.4f, "
            "\"p99_ms\": %.4f, \"max_ms\": %.4f, \"stddev_ms\": %.4f, \"images_per_s\": %.3f, \"macs\": %lld, "
@@ -377,7 +377,7 @@ struct settings {
     double seconds;
 };
 
-static int parse_args(int argc, char **argv, struct settings *o, struct dn_cli_sess *so)
+static int parse_args(int argc, char **argv, struct settings *o, struct cli_sess *so)
 {
     enum { OPT_ARCH = 1, OPT_SIZE, OPT_TIME, OPT_WARMUP };
     static const struct option opts[] = {
@@ -385,7 +385,7 @@ static int parse_args(int argc, char **argv, struct settings *o, struct dn_cli_s
         {"size", required_argument, 0, OPT_SIZE}, {"iterations", required_argument, 0, 'n'},
         {"time", required_argument, 0, OPT_TIME}, {"warmup", required_argument, 0, OPT_WARMUP},
         {"json", no_argument, 0, 'j'}, {"profile", no_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
-        DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
+        CLI_SESSION_LONGOPTS, {0, 0, 0, 0}};
     static const char *archs[] = {"densenet121", "densenet169", "densenet201", "densenet161"};
     int opt, rc, timed = 0;
     long long v;
@@ -398,53 +398,53 @@ static int parse_args(int argc, char **argv, struct settings *o, struct dn_cli_s
                 if (strcmp(optarg, archs[i]) == 0)
                     o->arch = archs[i];
             if (!o->arch)
-                return dn_usage_error("bench", "unknown --arch '%s' (densenet121, densenet169, densenet201 "
+                return cli_usage_error("bench", "unknown --arch '%s' (densenet121, densenet169, densenet201 "
                                       "or densenet161)", optarg);
             break;
         case 'b':
-            if (dn_parse_int(optarg, 1, 4096, &v))
-                return dn_usage_error("bench", "invalid --batch '%s' (1 to 4096)", optarg);
+            if (cli_parse_int(optarg, 1, 4096, &v))
+                return cli_usage_error("bench", "invalid --batch '%s' (1 to 4096)", optarg);
             o->batch = (int)v;
             break;
         case OPT_SIZE:
-            if (dn_parse_int(optarg, 1, 16384, &o->size))
-                return dn_usage_error("bench", "invalid --size '%s' (1 to 16384)", optarg);
+            if (cli_parse_int(optarg, 1, 16384, &o->size))
+                return cli_usage_error("bench", "invalid --size '%s' (1 to 16384)", optarg);
             break;
         case 'n':
-            if (dn_parse_int(optarg, 1, 1000000000, &o->iters))
-                return dn_usage_error("bench", "invalid --iterations '%s'", optarg);
+            if (cli_parse_int(optarg, 1, 1000000000, &o->iters))
+                return cli_usage_error("bench", "invalid --iterations '%s'", optarg);
             break;
         case OPT_TIME:
             errno = 0;
             o->seconds = strtod(optarg, &end);
             if (errno || end == optarg || *end || !(o->seconds > 0) || o->seconds > 1e6)
-                return dn_usage_error("bench", "invalid --time '%s' (seconds, more than 0)", optarg);
+                return cli_usage_error("bench", "invalid --time '%s' (seconds, more than 0)", optarg);
             timed = 1;
             break;
         case OPT_WARMUP:
-            if (dn_parse_int(optarg, 0, 1000000, &v))
-                return dn_usage_error("bench", "invalid --warmup '%s'", optarg);
+            if (cli_parse_int(optarg, 0, 1000000, &v))
+                return cli_usage_error("bench", "invalid --warmup '%s'", optarg);
             o->warmup = (int)v;
             break;
         case 'j': o->json = 1; break;
         case 'p': o->profile = 1; break;
-        DN_SESSION_CASES:
-            if ((rc = dn_cli_sess_flag(so, "bench", opt, optarg, 1)))
+        CLI_SESSION_CASES:
+            if ((rc = cli_sess_flag(so, "bench", opt, optarg, 1)))
                 return rc;
             break;
         case 'h': help(); return -1;
-        default: return dn_bad_option("bench", opt == ':', argv);
+        default: return cli_bad_option("bench", opt == ':', argv);
         }
     }
     if (optind + 1 < argc)
-        return dn_usage_error("bench", "too many arguments");
+        return cli_usage_error("bench", "too many arguments");
     o->model = optind < argc ? argv[optind] : NULL;
     if (o->model && o->arch)
-        return dn_usage_error("bench", "give a MODEL or --arch, not both");
+        return cli_usage_error("bench", "give a MODEL or --arch, not both");
     if (!o->arch)
         o->arch = DEFAULT_ARCH;
     if (o->iters && timed)
-        return dn_usage_error("bench", "give --iterations or --time, not both");
+        return cli_usage_error("bench", "give --iterations or --time, not both");
     return 0;
 }
 
@@ -453,20 +453,20 @@ static struct dn_graph *load(const struct settings *o, const char *label, struct
 {
     struct dn_graph *g = NULL;
     if (!o->model) {
-        dn_diag_set_file(label);
-        enum dn_status st = dn_graph_densenet(&g, o->arch, o->batch, o->size ? o->size : 224, DN_BUILTIN_SEED);
-        dn_diag_set_file(NULL);
+        cli_diag_set_file(label);
+        enum dn_status st = dn_graph_densenet(&g, o->arch, o->batch, o->size ? o->size : 224, CLI_BUILTIN_SEED);
+        cli_diag_set_file(NULL);
         if (st != DN_OK)
             return NULL;
-    } else if (!(g = dn_cli_load_model(o->model))) {
+    } else if (!(g = cli_load_model(o->model))) {
         return NULL;
     }
     if (dn_graph_input_count(g) != 1 || dn_graph_input_shape(g, 0).ndim != 4) {
-        dn_err(label, "bench needs a model with one NCHW image input");
+        cli_err(label, "bench needs a model with one NCHW image input");
         dn_graph_free(g);
         return NULL;
     }
-    *in = dn_concrete_input_shape(g, 0, label, 1);
+    *in = cli_concrete_input_shape(g, 0, label, 1);
     in->d[0] = o->batch;
     if (o->size)
         in->d[2] = in->d[3] = o->size;
@@ -476,33 +476,33 @@ static struct dn_graph *load(const struct settings *o, const char *label, struct
 int cmd_bench(int argc, char **argv)
 {
     struct settings o = {NULL, NULL, 1, 1, 0, 0, 0, 0, DEFAULT_SECONDS};
-    struct dn_cli_sess so;
+    struct cli_sess so;
     struct bench bn;
-    struct dn_batch b;
+    struct cli_batch b;
     struct dn_shape in;
     char label[512];
     float *input = NULL;
-    int code = DN_EXIT_OK;
-    dn_cli_sess_init(&so);
+    int code = CLI_EXIT_OK;
+    cli_sess_init(&so);
     memset(&bn, 0, sizeof bn);
     memset(&b, 0, sizeof b);
     int rc = parse_args(argc, argv, &o, &so);
     if (rc)
-        return rc < 0 ? DN_EXIT_OK : rc;
-    snprintf(label, sizeof label, "%s%s", o.model ? "" : DN_BUILTIN_PREFIX, o.model ? o.model : o.arch);
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    snprintf(label, sizeof label, "%s%s", o.model ? "" : CLI_BUILTIN_PREFIX, o.model ? o.model : o.arch);
 
     double t0 = now_s();
     struct dn_graph *g = load(&o, label, &in);
     double parse_ms = (now_s() - t0) * 1e3;
     if (!g)
-        return DN_EXIT_MODEL;
+        return CLI_EXIT_MODEL;
     bn.chw = (struct dn_shape){3, {in.d[1], in.d[2], in.d[3]}};
     int64_t numel = dn_shape_numel(&bn.chw);
     input = malloc(sizeof(float) * (size_t)numel);
     if (!input) {
-        dn_err(label, "out of memory for a %lldx%lldx%lld input", (long long)in.d[1], (long long)in.d[2],
+        cli_err(label, "out of memory for a %lldx%lldx%lld input", (long long)in.d[1], (long long)in.d[2],
                (long long)in.d[3]);
-        code = DN_EXIT_MODEL;
+        code = CLI_EXIT_MODEL;
         goto done;
     }
     uint64_t x = 0x9e3779b97f4a7c15ULL;
@@ -519,9 +519,9 @@ int cmd_bench(int argc, char **argv)
         opts.profile = o.profile;
         double ti = now_s();
         struct dn_shape have;
-        enum dn_status st = dn_cli_session_for(g, &b.s, &have, &in, label, label, &opts);
+        enum dn_status st = cli_session_for(g, &b.s, &have, &in, label, label, &opts);
         if (st != DN_OK) {
-            code = st == DN_ERR_SHAPE ? DN_EXIT_INPUT : DN_EXIT_MODEL;
+            code = st == DN_ERR_SHAPE ? CLI_EXIT_INPUT : CLI_EXIT_MODEL;
             goto done;
         }
         row.load_ms = parse_ms + (now_s() - ti) * 1e3;
@@ -542,12 +542,12 @@ int cmd_bench(int argc, char **argv)
         bn.input = input;
         bn.chw = (struct dn_shape){3, {in.d[1], in.d[2], in.d[3]}};
         bn.threads = row.threads;
-        bn.progress = dn_stderr_is_tty();
+        bn.progress = cli_stderr_is_tty();
         bn.profile = o.profile;
         bn.n_steps = dn_session_node_count(b.s);
         if (o.profile && !(bn.steps = malloc(sizeof(double) * MAX_PROFILED * (size_t)(bn.n_steps + 1)))) {
-            dn_err(NULL, "out of memory for the profile");
-            code = DN_EXIT_MODEL;
+            cli_err(NULL, "out of memory for the profile");
+            code = CLI_EXIT_MODEL;
             goto done;
         }
         if (r == 0 && !o.json)
@@ -557,12 +557,12 @@ int cmd_bench(int argc, char **argv)
         b.opts = &opts;
         b.size = o.batch;
         b.shape = have;
-        struct dn_batch_source src = {-1, load_input, input_name, &bn};
-        rc = dn_batch_run(&b, &src, time_pass, &bn);
+        struct cli_batch_source src = {-1, load_input, input_name, &bn};
+        rc = cli_batch_run(&b, &src, time_pass, &bn);
         if (bn.progress)
             fprintf(stderr, "\r%70s\r", "");
-        if (rc != DN_EXIT_OK || bn.n_ms == 0) {
-            code = rc != DN_EXIT_OK ? rc : DN_EXIT_MODEL;
+        if (rc != CLI_EXIT_OK || bn.n_ms == 0) {
+            code = rc != CLI_EXIT_OK ? rc : CLI_EXIT_MODEL;
             goto done;
         }
         row.first_ms = bn.first_ms;
@@ -574,8 +574,8 @@ int cmd_bench(int argc, char **argv)
         int n_kinds = 0;
         double total = 0.0;
         if (o.profile && !(steps = profile_steps(&bn, b.s, &kinds, &n_kinds, &total))) {
-            dn_err(NULL, "out of memory for the profile");
-            code = DN_EXIT_MODEL;
+            cli_err(NULL, "out of memory for the profile");
+            code = CLI_EXIT_MODEL;
             goto done;
         }
         if (o.json) {

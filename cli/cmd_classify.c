@@ -23,8 +23,8 @@ enum out_format { OUT_TEXT, OUT_TSV, OUT_JSON };
 
 struct classify {
     const char *model_path;
-    struct dn_prep prep;
-    struct dn_labels labels;
+    struct cli_prep prep;
+    struct cli_labels labels;
     int have_labels;
     int k;
     enum score_mode mode;
@@ -54,8 +54,8 @@ static void help(void)
            "      --sigmoid          independent probabilities (multi-label models)\n"
            "      --raw              the model's raw outputs (logits)\n"
            "  -h, --help             show this help\n");
-    dn_prep_help();
-    dn_cli_sess_help(0);
+    cli_prep_help();
+    cli_sess_help(0);
 }
 
 static void print_result(struct classify *c, const char *file, const float *scores, int n)
@@ -78,13 +78,13 @@ static void print_result(struct classify *c, const char *file, const float *scor
     char idx[32];
     if (c->format == OUT_JSON) {
         printf("{\"file\": ");
-        dn_json_string(stdout, file);
+        cli_json_string(stdout, file);
         printf(", \"top\": [");
         for (int r = 0; r < k; r++) {
             int i = top[r];
             snprintf(idx, sizeof idx, "%d", i);
             printf("%s{\"index\": %d, \"label\": ", r ? ", " : "", i);
-            dn_json_string(stdout, c->have_labels && i < c->labels.n ? c->labels.names[i] : idx);
+            cli_json_string(stdout, c->have_labels && i < c->labels.n ? c->labels.names[i] : idx);
             printf(", \"%s\": %.9g}", key, scores[i]);
         }
         printf("]}\n");
@@ -92,7 +92,7 @@ static void print_result(struct classify *c, const char *file, const float *scor
     }
     /* text and TSV: names and labels escaped, one record per line */
     if (c->format == OUT_TEXT) {
-        dn_print_text(stdout, file);
+        cli_print_text(stdout, file);
         putchar('\n');
     }
     for (int r = 0; r < k; r++) {
@@ -100,9 +100,9 @@ static void print_result(struct classify *c, const char *file, const float *scor
         snprintf(idx, sizeof idx, "%d", i);
         const char *label = c->have_labels && i < c->labels.n ? c->labels.names[i] : idx;
         if (c->format == OUT_TSV) {
-            dn_print_text(stdout, file);
+            cli_print_text(stdout, file);
             printf("\t%d\t%d\t", r + 1, i);
-            dn_print_text(stdout, label);
+            cli_print_text(stdout, label);
             printf("\t%.9g\n", scores[i]);
             continue;
         }
@@ -110,7 +110,7 @@ static void print_result(struct classify *c, const char *file, const float *scor
             printf("  %10.4f  ", scores[i]);
         else
             printf("  %7.2f%%  ", 100.0 * scores[i]);
-        dn_print_text(stdout, label);
+        cli_print_text(stdout, label);
         putchar('\n');
     }
 }
@@ -136,7 +136,7 @@ static void score(enum score_mode mode, float *v, int n)
 static int load_image(void *user, int i, float **out, struct dn_shape *chw, char *err, size_t errlen)
 {
     struct classify *c = user;
-    return dn_prep_file_quiet(&c->prep, c->files[i], out, chw, err, errlen);
+    return cli_prep_file_quiet(&c->prep, c->files[i], out, chw, err, errlen);
 }
 
 static const char *image_name(void *user, int i)
@@ -146,18 +146,18 @@ static const char *image_name(void *user, int i)
 
 /* Prints the results of one forward pass; -1 if the model's output is not
  * class scores (then nothing more will work). */
-static int print_pass(void *user, const struct dn_batch_pass *pass)
+static int print_pass(void *user, const struct cli_batch_pass *pass)
 {
     struct classify *c = user;
     int64_t per;
-    const float *scores = dn_batch_scores(pass, c->model_path, &per);
+    const float *scores = cli_batch_scores(pass, c->model_path, &per);
     if (!scores)
         return -1;
-    if (!c->have_labels && per == 1000 && dn_labels_imagenet(&c->labels) == 0)
+    if (!c->have_labels && per == 1000 && cli_labels_imagenet(&c->labels) == 0)
         c->have_labels = 1;
     float *v = malloc(sizeof(float) * (size_t)per);
     if (!v) {
-        dn_err(NULL, "out of memory");
+        cli_err(NULL, "out of memory");
         return -1;
     }
     if (c->progress)
@@ -168,7 +168,7 @@ static int print_pass(void *user, const struct dn_batch_pass *pass)
         print_result(c, c->files[pass->items[i]], v, (int)per);
     }
     free(v);
-    if (dn_stdout_broken())
+    if (cli_stdout_broken())
         return 1; /* the reader is gone: decode nothing more */
     if (c->progress)
         fprintf(stderr, "\rclassify: %d/%d images", pass->done, c->total);
@@ -185,11 +185,11 @@ static int read_list(const char *path, char ***list, int *n)
     ssize_t len;
     struct stat st;
     if (!f) {
-        dn_err(path, "cannot read the list: %s", strerror(errno));
+        cli_err(path, "cannot read the list: %s", strerror(errno));
         return -1;
     }
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        dn_err(path, "is a directory, not a list of file names");
+        cli_err(path, "is a directory, not a list of file names");
         if (f != stdin)
             fclose(f);
         return -1;
@@ -197,7 +197,7 @@ static int read_list(const char *path, char ***list, int *n)
     errno = 0;
     while ((len = getline(&line, &cap, f)) >= 0) {
         if (len > 4096 || memchr(line, '\0', (size_t)len)) {
-            dn_err(path, "line %d is not a file name", *n + 1);
+            cli_err(path, "line %d is not a file name", *n + 1);
             free(line);
             if (f != stdin)
                 fclose(f);
@@ -213,7 +213,7 @@ static int read_list(const char *path, char ***list, int *n)
             free(dup);
             if (nl)
                 *list = nl;
-            dn_err(path, "out of memory");
+            cli_err(path, "out of memory");
             free(line);
             if (f != stdin)
                 fclose(f);
@@ -227,7 +227,7 @@ static int read_list(const char *path, char ***list, int *n)
     if (f != stdin)
         fclose(f);
     if (err) {
-        dn_err(path, "cannot read the list: %s", strerror(err));
+        cli_err(path, "cannot read the list: %s", strerror(err));
         return -1;
     }
     return 0;
@@ -242,31 +242,31 @@ int cmd_classify(int argc, char **argv)
         {"batch", required_argument, 0, 'b'}, {"files-from", required_argument, 0, OPT_FILES_FROM},
         {"labels", required_argument, 0, 'l'}, {"raw", no_argument, 0, OPT_RAW},
         {"sigmoid", no_argument, 0, OPT_SIGMOID}, {"softmax", no_argument, 0, OPT_SOFTMAX},
-        {"help", no_argument, 0, 'h'}, DN_PREP_LONGOPTS, DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'}, CLI_PREP_LONGOPTS, CLI_SESSION_LONGOPTS, {0, 0, 0, 0}};
     struct classify c;
-    struct dn_cli_sess so;
-    struct dn_batch b;
+    struct cli_sess so;
+    struct cli_batch b;
     const char *labels_path = NULL, *files_from = NULL;
     char **files = NULL;
-    int n_files = 0, opt, rc, code = DN_EXIT_OK;
+    int n_files = 0, opt, rc, code = CLI_EXIT_OK;
     long long v;
     memset(&c, 0, sizeof c);
     memset(&b, 0, sizeof b);
     c.k = 5;
     b.size = 1;
-    dn_prep_init(&c.prep);
-    dn_cli_sess_init(&so);
+    cli_prep_init(&c.prep);
+    cli_sess_init(&so);
     while ((opt = getopt_long(argc, argv, ":m:k:b:l:t:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': c.model_path = optarg; break;
         case 'k':
-            if (dn_parse_int(optarg, 1, 64, &v))
-                return dn_usage_error("classify", "invalid -k '%s' (1 to 64)", optarg);
+            if (cli_parse_int(optarg, 1, 64, &v))
+                return cli_usage_error("classify", "invalid -k '%s' (1 to 64)", optarg);
             c.k = (int)v;
             break;
         case 'b':
-            if (dn_parse_int(optarg, 1, 4096, &v))
-                return dn_usage_error("classify", "invalid --batch '%s' (1 to 4096)", optarg);
+            if (cli_parse_int(optarg, 1, 4096, &v))
+                return cli_usage_error("classify", "invalid --batch '%s' (1 to 4096)", optarg);
             b.size = (int)v;
             break;
         case 'l': labels_path = optarg; break;
@@ -276,43 +276,43 @@ int cmd_classify(int argc, char **argv)
         case OPT_RAW: c.mode = SCORE_RAW; break;
         case OPT_SIGMOID: c.mode = SCORE_SIGMOID; break;
         case OPT_SOFTMAX: c.mode = SCORE_SOFTMAX; break;
-        DN_SESSION_CASES:
-            if ((rc = dn_cli_sess_flag(&so, "classify", opt, optarg, 0)))
+        CLI_SESSION_CASES:
+            if ((rc = cli_sess_flag(&so, "classify", opt, optarg, 0)))
                 return rc;
             break;
-        case 'h': help(); return DN_EXIT_OK;
+        case 'h': help(); return CLI_EXIT_OK;
         case ':':
-        case '?': return dn_bad_option("classify", opt == ':', argv);
+        case '?': return cli_bad_option("classify", opt == ':', argv);
         default:
-            if ((rc = dn_prep_flag(&c.prep, "classify", opt, optarg)))
+            if ((rc = cli_prep_flag(&c.prep, "classify", opt, optarg)))
                 return rc;
         }
     }
     if (!c.model_path)
-        c.model_path = dn_default_model_path();
-    struct dn_graph *g = dn_cli_load_model(c.model_path);
+        c.model_path = cli_default_model_path();
+    struct dn_graph *g = cli_load_model(c.model_path);
     if (!g)
-        return DN_EXIT_MODEL;
+        return CLI_EXIT_MODEL;
     if (dn_graph_input_count(g) != 1 || dn_graph_input_shape(g, 0).ndim != 4) {
-        dn_err(c.model_path, "classify needs a model with one NCHW image input");
-        code = DN_EXIT_MODEL;
+        cli_err(c.model_path, "classify needs a model with one NCHW image input");
+        code = CLI_EXIT_MODEL;
         goto done;
     }
-    if ((rc = dn_prep_finish(&c.prep, g, c.model_path))) {
+    if ((rc = cli_prep_finish(&c.prep, g, c.model_path))) {
         code = rc;
         goto done;
     }
     if (c.mode == SCORE_AUTO)
         c.mode = dn_graph_ends_in_softmax(g) ? SCORE_PROBS : SCORE_SOFTMAX;
     if (labels_path) {
-        if (dn_labels_read_file(&c.labels, labels_path)) {
-            code = DN_EXIT_USAGE;
+        if (cli_labels_read_file(&c.labels, labels_path)) {
+            code = CLI_EXIT_USAGE;
             goto done;
         }
         c.have_labels = 1;
     } else if (dn_graph_meta(g, "densenet.labels")) {
-        if (dn_labels_from_text(&c.labels, dn_graph_meta(g, "densenet.labels"))) {
-            code = DN_EXIT_MODEL;
+        if (cli_labels_from_text(&c.labels, dn_graph_meta(g, "densenet.labels"))) {
+            code = CLI_EXIT_MODEL;
             goto done;
         }
         c.have_labels = 1;
@@ -322,49 +322,49 @@ int cmd_classify(int argc, char **argv)
         if (!nf || !(nf[n_files] = strdup(argv[i]))) {
             if (nf)
                 files = nf;
-            dn_err(NULL, "out of memory");
-            code = DN_EXIT_INPUT;
+            cli_err(NULL, "out of memory");
+            code = CLI_EXIT_INPUT;
             goto done;
         }
         files = nf;
         n_files++;
     }
     if (files_from && read_list(files_from, &files, &n_files)) {
-        code = DN_EXIT_INPUT;
+        code = CLI_EXIT_INPUT;
         goto done;
     }
     if (n_files == 0 && files_from) {
-        dn_err(files_from, "the list names no images");
-        code = DN_EXIT_INPUT;
+        cli_err(files_from, "the list names no images");
+        code = CLI_EXIT_INPUT;
         goto done;
     }
     if (n_files == 0) {
         files = malloc(sizeof(char *));
         if (!files || !(files[0] = strdup("-"))) {
-            code = DN_EXIT_INPUT;
+            code = CLI_EXIT_INPUT;
             goto done;
         }
         n_files = 1;
     }
     c.files = files;
     c.total = n_files;
-    c.progress = dn_stderr_is_tty() && !isatty(1) && n_files > 1;
+    c.progress = cli_stderr_is_tty() && !isatty(1) && n_files > 1;
     b.g = g;
     b.model_path = c.model_path;
     b.opts = &so.opts;
-    struct dn_batch_source src = {n_files, load_image, image_name, &c};
-    code = dn_batch_run(&b, &src, print_pass, &c);
+    struct cli_batch_source src = {n_files, load_image, image_name, &c};
+    code = cli_batch_run(&b, &src, print_pass, &c);
     if (c.progress)
         fputc('\n', stderr);
-    if (dn_stdout_broken())
-        code = DN_EXIT_OK; /* `| head`: the reader had what it wanted */
+    if (cli_stdout_broken())
+        code = CLI_EXIT_OK; /* `| head`: the reader had what it wanted */
     else if (b.failed)
-        dn_err(NULL, "%d of %d images failed", b.failed, n_files);
+        cli_err(NULL, "%d of %d images failed", b.failed, n_files);
 done:
     for (int i = 0; i < n_files; i++)
         free(files[i]);
     free(files);
-    dn_labels_free(&c.labels);
+    cli_labels_free(&c.labels);
     dn_session_free(b.s);
     dn_graph_free(g);
     return code;

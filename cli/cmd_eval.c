@@ -54,8 +54,8 @@ static void help(void)
            "  -n, --limit N           evaluate only the first N images\n"
            "      --idx-labels FILE   IDX labels file for an IDX images file\n"
            "  -h, --help              show this help\n");
-    dn_prep_help();
-    dn_cli_sess_help(0);
+    cli_prep_help();
+    cli_sess_help(0);
 }
 
 static void dataset_free(struct dataset *d)
@@ -75,7 +75,7 @@ static int read_gz(const char *path, unsigned char **buf, size_t *len)
     *len = 0;
     *buf = NULL;
     if (!f) {
-        dn_err(path, "%s", errno ? strerror(errno) : "cannot open");
+        cli_err(path, "%s", errno ? strerror(errno) : "cannot open");
         return -1;
     }
     for (;;) {
@@ -84,7 +84,7 @@ static int read_gz(const char *path, unsigned char **buf, size_t *len)
                 cap *= 2;
             unsigned char *nb = cap <= IDX_MAX_BYTES ? realloc(*buf, cap) : NULL;
             if (!nb) {
-                dn_err(path, "file is too large");
+                cli_err(path, "file is too large");
                 goto fail;
             }
             *buf = nb;
@@ -92,7 +92,7 @@ static int read_gz(const char *path, unsigned char **buf, size_t *len)
         int r = gzread(f, *buf + *len, (unsigned)(cap - *len));
         if (r < 0) {
             int e;
-            dn_err(path, "read error: %s", gzerror(f, &e));
+            cli_err(path, "read error: %s", gzerror(f, &e));
             goto fail;
         }
         if (r == 0)
@@ -116,12 +116,12 @@ static int load_idx(struct dataset *d, const char *images, const char *labels_ar
     uint32_t n, rows, cols;
     if (read_gz(images, &ib, &il))
         return -1;
-    if (dn_idx_images(ib, il, &n, &rows, &cols, err, sizeof err)) {
-        dn_err(images, "%s", err);
+    if (cli_idx_images(ib, il, &n, &rows, &cols, err, sizeof err)) {
+        cli_err(images, "%s", err);
         goto fail;
     }
     if (n > INT32_MAX) {
-        dn_err(images, "too many images (%u)", n);
+        cli_err(images, "too many images (%u)", n);
         goto fail;
     }
     if (labels_arg)
@@ -134,7 +134,7 @@ static int load_idx(struct dataset *d, const char *images, const char *labels_ar
         char *p = strstr(base, "images");
         char *q = strstr(base, "idx3");
         if (!p || !q) {
-            dn_err(images, "cannot derive the labels file name; give --idx-labels");
+            cli_err(images, "cannot derive the labels file name; give --idx-labels");
             goto fail;
         }
         memcpy(p, "labels", 6);
@@ -148,8 +148,8 @@ static int load_idx(struct dataset *d, const char *images, const char *labels_ar
     }
     if (read_gz(labels, &lb, &ll))
         goto fail;
-    if (dn_idx_labels(lb, ll, n, err, sizeof err)) {
-        dn_err(labels, "%s", err);
+    if (cli_idx_labels(lb, ll, n, err, sizeof err)) {
+        cli_err(labels, "%s", err);
         goto fail;
     }
     d->n = (int)n;
@@ -159,7 +159,7 @@ static int load_idx(struct dataset *d, const char *images, const char *labels_ar
     memmove(d->pixels, ib + 16, (size_t)n * rows * cols);
     d->labels = malloc(n ? n : 1);
     if (!d->labels) {
-        dn_err(labels, "out of memory");
+        cli_err(labels, "out of memory");
         goto fail;
     }
     memcpy(d->labels, lb + 8, n);
@@ -193,7 +193,7 @@ static int list_dir(const char *dir, int want_dirs, char ***out)
     int n = 0;
     *out = NULL;
     if (!d) {
-        dn_err(dir, "%s", strerror(errno));
+        cli_err(dir, "%s", strerror(errno));
         return -1;
     }
     while ((e = readdir(d))) {
@@ -220,13 +220,13 @@ static int list_dir(const char *dir, int want_dirs, char ***out)
     return n;
 }
 
-static int load_folder(struct dataset *d, const char *root, const struct dn_labels *labels)
+static int load_folder(struct dataset *d, const char *root, const struct cli_labels *labels)
 {
     char **classes;
     int nc = list_dir(root, 1, &classes);
     if (nc <= 0) {
         if (nc == 0)
-            dn_err(root, "no class subfolders");
+            cli_err(root, "no class subfolders");
         free(classes);
         return -1;
     }
@@ -239,7 +239,7 @@ static int load_folder(struct dataset *d, const char *root, const struct dn_labe
                 if (strcasecmp(labels->names[k], classes[c]) == 0)
                     label = k;
             if (label < 0) {
-                dn_err(root, "class folder '%s' matches none of the model's labels", classes[c]);
+                cli_err(root, "class folder '%s' matches none of the model's labels", classes[c]);
                 rc = -1;
                 break;
             }
@@ -255,7 +255,7 @@ static int load_folder(struct dataset *d, const char *root, const struct dn_labe
             if (!ns || !(ns[d->n].path = strdup(path))) {
                 if (ns)
                     d->samples = ns;
-                dn_err(root, "out of memory");
+                cli_err(root, "out of memory");
                 rc = -1;
                 break;
             }
@@ -270,7 +270,7 @@ static int load_folder(struct dataset *d, const char *root, const struct dn_labe
         free(classes[c]);
     free(classes);
     if (rc == 0 && d->n == 0) {
-        dn_err(root, "no .png or .jpg images in the class folders");
+        cli_err(root, "no .png or .jpg images in the class folders");
         rc = -1;
     }
     return rc;
@@ -286,7 +286,7 @@ static double now_s(void)
 /* An evaluation as the batch loop sees it: items are samples 0..n-1. */
 struct eval {
     const struct dataset *d;
-    const struct dn_prep *prep;
+    const struct cli_prep *prep;
     const char *root, *model;
     int n, progress;
     long long top1, top5, seen;
@@ -301,12 +301,12 @@ static int load_sample(void *user, int i, float **out, struct dn_shape *chw, cha
     const struct eval *e = user;
     const struct dataset *d = e->d;
     if (!d->pixels)
-        return dn_prep_file_quiet(e->prep, d->samples[i].path, out, chw, err, errlen);
-    struct dn_image img = {d->cols, d->rows, 3, NULL};
+        return cli_prep_file_quiet(e->prep, d->samples[i].path, out, chw, err, errlen);
+    struct cli_image img = {d->cols, d->rows, 3, NULL};
     char why[200];
     int c, h, w;
     float *t = NULL;
-    dn_preprocess_dims(&e->prep->opts, d->cols, d->rows, &c, &h, &w);
+    cli_preprocess_dims(&e->prep->opts, d->cols, d->rows, &c, &h, &w);
     img.pixels = malloc((size_t)d->rows * d->cols * 3);
     t = malloc(sizeof(float) * (size_t)c * h * w);
     if (!img.pixels || !t) {
@@ -316,7 +316,7 @@ static int load_sample(void *user, int i, float **out, struct dn_shape *chw, cha
     const unsigned char *src = d->pixels + (size_t)i * d->rows * d->cols;
     for (int p = 0; p < d->rows * d->cols; p++)
         img.pixels[3 * p] = img.pixels[3 * p + 1] = img.pixels[3 * p + 2] = src[p];
-    if (dn_preprocess_run(&img, &e->prep->opts, t, why, sizeof why)) {
+    if (cli_preprocess_run(&img, &e->prep->opts, t, why, sizeof why)) {
         snprintf(err, errlen, "image %d: %s", i, why);
         goto fail;
     }
@@ -337,11 +337,11 @@ static const char *sample_name(void *user, int i)
 }
 
 /* Counts top-1/top-5 hits of one forward pass (ties go to the lower index). */
-static int score_pass(void *user, const struct dn_batch_pass *pass)
+static int score_pass(void *user, const struct cli_batch_pass *pass)
 {
     struct eval *e = user;
     int64_t per;
-    const float *scores = dn_batch_scores(pass, e->model, &per);
+    const float *scores = cli_batch_scores(pass, e->model, &per);
     if (!scores)
         return -1;
     for (int b = 0; b < pass->n; b++) {
@@ -350,10 +350,10 @@ static int score_pass(void *user, const struct dn_batch_pass *pass)
         const float *y = scores + b * per;
         if (want < 0 || want >= per) {
             if (e->d->pixels)
-                dn_err(e->root, "image %d has label %d, outside the model's %lld classes", i, want,
+                cli_err(e->root, "image %d has label %d, outside the model's %lld classes", i, want,
                        (long long)per);
             else
-                dn_err(e->d->samples[i].path, "class %d is outside the model's %lld classes", want,
+                cli_err(e->d->samples[i].path, "class %d is outside the model's %lld classes", want,
                        (long long)per);
             e->bad_label = 1;
             return -1;
@@ -381,106 +381,106 @@ int cmd_eval(int argc, char **argv)
         {"model", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
         {"batch", required_argument, 0, 'b'}, {"limit", required_argument, 0, 'n'},
         {"idx-labels", required_argument, 0, OPT_IDX_LABELS}, {"help", no_argument, 0, 'h'},
-        DN_PREP_LONGOPTS, DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
-    struct dn_prep prep;
-    struct dn_cli_sess so;
+        CLI_PREP_LONGOPTS, CLI_SESSION_LONGOPTS, {0, 0, 0, 0}};
+    struct cli_prep prep;
+    struct cli_sess so;
     const char *model = NULL, *idx_labels = NULL;
     int json = 0, batch = 32, limit = -1, opt, rc;
     long long v;
-    dn_prep_init(&prep);
-    dn_cli_sess_init(&so);
+    cli_prep_init(&prep);
+    cli_sess_init(&so);
     while ((opt = getopt_long(argc, argv, ":m:jb:n:t:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'm': model = optarg; break;
         case 'j': json = 1; break;
         case 'b':
-            if (dn_parse_int(optarg, 1, 4096, &v))
-                return dn_usage_error("eval", "invalid --batch '%s' (1 to 4096)", optarg);
+            if (cli_parse_int(optarg, 1, 4096, &v))
+                return cli_usage_error("eval", "invalid --batch '%s' (1 to 4096)", optarg);
             batch = (int)v;
             break;
         case 'n':
-            if (dn_parse_int(optarg, 1, 1LL << 30, &v))
-                return dn_usage_error("eval", "invalid --limit '%s'", optarg);
+            if (cli_parse_int(optarg, 1, 1LL << 30, &v))
+                return cli_usage_error("eval", "invalid --limit '%s'", optarg);
             limit = (int)v;
             break;
         case OPT_IDX_LABELS: idx_labels = optarg; break;
-        DN_SESSION_CASES:
-            if ((rc = dn_cli_sess_flag(&so, "eval", opt, optarg, 0)))
+        CLI_SESSION_CASES:
+            if ((rc = cli_sess_flag(&so, "eval", opt, optarg, 0)))
                 return rc;
             break;
-        case 'h': help(); return DN_EXIT_OK;
+        case 'h': help(); return CLI_EXIT_OK;
         case ':':
-        case '?': return dn_bad_option("eval", opt == ':', argv);
+        case '?': return cli_bad_option("eval", opt == ':', argv);
         default:
-            if ((rc = dn_prep_flag(&prep, "eval", opt, optarg)))
+            if ((rc = cli_prep_flag(&prep, "eval", opt, optarg)))
                 return rc;
         }
     }
     if (optind + 1 != argc)
-        return dn_usage_error("eval", optind == argc ? "missing DATASET" : "too many arguments");
+        return cli_usage_error("eval", optind == argc ? "missing DATASET" : "too many arguments");
     const char *root = argv[optind];
     if (!model)
-        model = dn_default_model_path();
-    struct dn_graph *g = dn_cli_load_model(model);
+        model = cli_default_model_path();
+    struct dn_graph *g = cli_load_model(model);
     struct dataset d = {0};
-    struct dn_labels labels = {0};
-    struct dn_batch b = {g, model, &so.opts, batch, NULL, {0, {0}}, 0};
-    int code = DN_EXIT_OK;
+    struct cli_labels labels = {0};
+    struct cli_batch b = {g, model, &so.opts, batch, NULL, {0, {0}}, 0};
+    int code = CLI_EXIT_OK;
     if (!g)
-        return DN_EXIT_MODEL;
+        return CLI_EXIT_MODEL;
     if (dn_graph_input_count(g) != 1 || dn_graph_input_shape(g, 0).ndim != 4) {
-        dn_err(model, "eval needs a model with one NCHW image input");
-        code = DN_EXIT_MODEL;
+        cli_err(model, "eval needs a model with one NCHW image input");
+        code = CLI_EXIT_MODEL;
         goto done;
     }
-    if ((rc = dn_prep_finish(&prep, g, model))) {
+    if ((rc = cli_prep_finish(&prep, g, model))) {
         code = rc;
         goto done;
     }
     if (dn_graph_meta(g, "densenet.labels"))
-        dn_labels_from_text(&labels, dn_graph_meta(g, "densenet.labels"));
+        cli_labels_from_text(&labels, dn_graph_meta(g, "densenet.labels"));
     struct stat st;
     if (stat(root, &st) != 0) {
-        dn_err(root, "%s", strerror(errno));
-        code = DN_EXIT_INPUT;
+        cli_err(root, "%s", strerror(errno));
+        code = CLI_EXIT_INPUT;
         goto done;
     }
     if (S_ISDIR(st.st_mode) ? load_folder(&d, root, &labels) : load_idx(&d, root, idx_labels)) {
-        code = DN_EXIT_INPUT;
+        code = CLI_EXIT_INPUT;
         goto done;
     }
     if (d.n == 0) {
-        dn_err(root, "the data set holds no images");
-        code = DN_EXIT_INPUT;
+        cli_err(root, "the data set holds no images");
+        code = CLI_EXIT_INPUT;
         goto done;
     }
-    struct eval e = {&d, &prep, root, model, limit > 0 && limit < d.n ? limit : d.n, dn_stderr_is_tty(),
+    struct eval e = {&d, &prep, root, model, limit > 0 && limit < d.n ? limit : d.n, cli_stderr_is_tty(),
                      0, 0, 0, 0, now_s(), 0.0};
-    struct dn_batch_source src = {e.n, load_sample, sample_name, &e};
-    code = dn_batch_run(&b, &src, score_pass, &e);
+    struct cli_batch_source src = {e.n, load_sample, sample_name, &e};
+    code = cli_batch_run(&b, &src, score_pass, &e);
     if (e.progress)
         fputc('\n', stderr);
     if (e.bad_label) {
-        code = DN_EXIT_INPUT;
+        code = CLI_EXIT_INPUT;
         goto done;
     }
-    if (code == DN_EXIT_MODEL)
+    if (code == CLI_EXIT_MODEL)
         goto done;
     if (e.seen == 0) {
-        dn_err(root, "no image could be evaluated; no accuracy to report");
-        code = DN_EXIT_INPUT;
+        cli_err(root, "no image could be evaluated; no accuracy to report");
+        code = CLI_EXIT_INPUT;
         goto done;
     }
     if (b.failed)
-        dn_err(NULL, "%d of %d images failed", b.failed, e.n);
+        cli_err(NULL, "%d of %d images failed", b.failed, e.n);
     long long seen = e.seen, failed = b.failed, top1 = e.top1, top5 = e.top5;
     double elapsed = now_s() - e.t0;
     double p1 = 100.0 * top1 / seen, p5 = 100.0 * top5 / seen;
     if (json) {
         printf("{\"dataset\": ");
-        dn_json_string(stdout, root);
+        cli_json_string(stdout, root);
         printf(", \"model\": ");
-        dn_json_string(stdout, model);
+        cli_json_string(stdout, model);
         printf(", \"images\": %lld, \"failed\": %lld, \"top1\": %.2f, \"top5\": %.2f, "
                "\"images_per_s\": %.1f, \"seconds\": %.3f, \"model_seconds\": %.3f, \"batch\": %d}\n",
                seen, failed, p1, p5, seen / (elapsed > 0 ? elapsed : 1e-9), elapsed, e.model_s, batch);
@@ -492,7 +492,7 @@ int cmd_eval(int argc, char **argv)
     }
 done:
     dn_session_free(b.s);
-    dn_labels_free(&labels);
+    cli_labels_free(&labels);
     dataset_free(&d);
     dn_graph_free(g);
     return code;

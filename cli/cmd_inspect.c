@@ -21,7 +21,7 @@ static void help(void)
            "  -s, --shape SHAPE  input shape to cost the model at (default: the declared\n"
            "                     shape, dynamic batch 1 and dynamic spatial dims 224)\n"
            "  -h, --help         show this help\n");
-    dn_cli_sess_help(0);
+    cli_sess_help(0);
 }
 
 static void group_digits(long long v, char *buf, size_t size)
@@ -43,53 +43,53 @@ int cmd_inspect(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"layers", no_argument, 0, 'l'},
         {"shape", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'},
-        DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
-    struct dn_cli_sess so;
+        CLI_SESSION_LONGOPTS, {0, 0, 0, 0}};
+    struct cli_sess so;
     int json = 0, layers = 0, c, rc;
     struct dn_shape given;
     int have_shape = 0;
-    dn_cli_sess_init(&so);
+    cli_sess_init(&so);
     while ((c = getopt_long(argc, argv, ":jls:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'l': layers = 1; break;
         case 's':
-            if (dn_parse_shape(optarg, &given))
-                return dn_usage_error("inspect", "bad shape '%s' (expected e.g. 1x3x224x224)", optarg);
+            if (cli_parse_shape(optarg, &given))
+                return cli_usage_error("inspect", "bad shape '%s' (expected e.g. 1x3x224x224)", optarg);
             have_shape = 1;
             break;
-        DN_SESSION_CASES:
-            if ((rc = dn_cli_sess_flag(&so, "inspect", c, optarg, 0)))
+        CLI_SESSION_CASES:
+            if ((rc = cli_sess_flag(&so, "inspect", c, optarg, 0)))
                 return rc;
             break;
-        case 'h': help(); return DN_EXIT_OK;
-        default: return dn_bad_option("inspect", c == ':', argv);
+        case 'h': help(); return CLI_EXIT_OK;
+        default: return cli_bad_option("inspect", c == ':', argv);
         }
     }
     if (optind + 1 != argc)
-        return dn_usage_error("inspect", optind == argc ? "missing MODEL" : "too many arguments");
+        return cli_usage_error("inspect", optind == argc ? "missing MODEL" : "too many arguments");
     const char *path = argv[optind];
-    struct dn_graph *g = dn_cli_load_model(path);
+    struct dn_graph *g = cli_load_model(path);
     if (!g)
-        return DN_EXIT_MODEL;
+        return CLI_EXIT_MODEL;
     int n_in = dn_graph_input_count(g), n_out = dn_graph_output_count(g);
     struct dn_shape *shapes = calloc((size_t)n_in, sizeof *shapes);
     struct dn_session *s = NULL;
-    int code = DN_EXIT_OK;
+    int code = CLI_EXIT_OK;
     if (!shapes) {
-        dn_err(path, "out of memory");
-        code = DN_EXIT_MODEL;
+        cli_err(path, "out of memory");
+        code = CLI_EXIT_MODEL;
         goto done;
     }
     for (int i = 0; i < n_in; i++)
-        shapes[i] = have_shape && i == 0 ? given : dn_concrete_input_shape(g, i, path, json);
+        shapes[i] = have_shape && i == 0 ? given : cli_concrete_input_shape(g, i, path, json);
     if (so.opts.isa == DN_ISA_AUTO)
-        dn_cli_isa_env_check();
-    dn_diag_set_file(path);
+        cli_isa_env_check();
+    cli_diag_set_file(path);
     enum dn_status st = dn_session_init_opts(&s, g, n_in, shapes, &so.opts);
-    dn_diag_set_file(NULL);
+    cli_diag_set_file(NULL);
     if (st != DN_OK) {
-        code = st == DN_ERR_SHAPE && have_shape ? DN_EXIT_INPUT : DN_EXIT_MODEL;
+        code = st == DN_ERR_SHAPE && have_shape ? CLI_EXIT_INPUT : CLI_EXIT_MODEL;
         goto done;
     }
     const char *ops[64];
@@ -100,34 +100,34 @@ int cmd_inspect(int argc, char **argv)
     char b1[96], b2[96];
     if (json) {
         printf("{\"file\": ");
-        dn_json_string(stdout, path);
+        cli_json_string(stdout, path);
         printf(", \"producer\": ");
-        dn_json_string(stdout, dn_graph_producer(g));
+        cli_json_string(stdout, dn_graph_producer(g));
         printf(", \"ir_version\": %lld, \"opset\": %lld, \"inputs\": [",
                (long long)dn_graph_ir_version(g), (long long)dn_graph_opset(g));
         for (int i = 0; i < n_in; i++) {
             struct dn_shape d = dn_graph_input_shape(g, i);
             printf("%s{\"name\": ", i ? ", " : "");
-            dn_json_string(stdout, dn_graph_input_name(g, i));
+            cli_json_string(stdout, dn_graph_input_name(g, i));
             printf(", \"shape\": ");
-            dn_json_shape(stdout, &d);
+            cli_json_shape(stdout, &d);
             printf(", \"run_shape\": ");
-            dn_json_shape(stdout, &shapes[i]);
+            cli_json_shape(stdout, &shapes[i]);
             printf("}");
         }
         printf("], \"outputs\": [");
         for (int i = 0; i < n_out; i++) {
             struct dn_tensor t = dn_session_output(s, i);
             printf("%s{\"name\": ", i ? ", " : "");
-            dn_json_string(stdout, dn_graph_output_name(g, i));
+            cli_json_string(stdout, dn_graph_output_name(g, i));
             printf(", \"shape\": ");
-            dn_json_shape(stdout, &t.shape);
+            cli_json_shape(stdout, &t.shape);
             printf("}");
         }
         printf("], \"ops\": {");
         for (int i = 0; i < n_ops; i++) {
             printf("%s", i ? ", " : "");
-            dn_json_string(stdout, ops[i]);
+            cli_json_string(stdout, ops[i]);
             printf(": %d", counts[i]);
         }
         printf("}, \"params\": %lld, \"macs\": %lld, \"activation_bytes\": %zu, \"weight_bytes\": %zu"
@@ -138,9 +138,9 @@ int cmd_inspect(int argc, char **argv)
             const char *k, *v;
             dn_graph_meta_at(g, i, &k, &v);
             printf("%s", i ? ", " : "");
-            dn_json_string(stdout, k);
+            cli_json_string(stdout, k);
             printf(": ");
-            dn_json_string(stdout, v);
+            cli_json_string(stdout, v);
         }
         printf("}");
         if (layers) {
@@ -149,11 +149,11 @@ int cmd_inspect(int argc, char **argv)
                 struct dn_node_info ni;
                 dn_session_node_info(s, i, &ni);
                 printf("%s\n  {\"name\": ", i ? "," : "");
-                dn_json_string(stdout, ni.name);
+                cli_json_string(stdout, ni.name);
                 printf(", \"op\": \"%s\", \"impl\": ", ni.op);
-                dn_json_string(stdout, ni.impl ? ni.impl : "");
+                cli_json_string(stdout, ni.impl ? ni.impl : "");
                 printf(", \"shape\": ");
-                dn_json_shape(stdout, &ni.shape);
+                cli_json_shape(stdout, &ni.shape);
                 printf(", \"macs\": %lld, \"params\": %lld}", (long long)ni.macs, (long long)ni.params);
             }
             printf("]");

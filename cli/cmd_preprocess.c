@@ -18,37 +18,37 @@ static void help(void)
            "  -m, --model MODEL  take preprocessing from MODEL's metadata and input shape\n"
            "  -o, --output FILE  where to write; '-' or no -o is standard output\n"
            "  -h, --help         show this help\n");
-    dn_prep_help();
+    cli_prep_help();
 }
 
 int cmd_preprocess(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'}, DN_PREP_LONGOPTS, {0, 0, 0, 0}};
-    struct dn_prep prep;
+        {"help", no_argument, 0, 'h'}, CLI_PREP_LONGOPTS, {0, 0, 0, 0}};
+    struct cli_prep prep;
     const char *model = NULL, *out_path = "-";
-    int c, rc, code = DN_EXIT_OK;
-    dn_prep_init(&prep);
+    int c, rc, code = CLI_EXIT_OK;
+    cli_prep_init(&prep);
     while ((c = getopt_long(argc, argv, ":m:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'o': out_path = optarg; break;
-        case 'h': help(); return DN_EXIT_OK;
+        case 'h': help(); return CLI_EXIT_OK;
         case ':':
-        case '?': return dn_bad_option("preprocess", c == ':', argv);
+        case '?': return cli_bad_option("preprocess", c == ':', argv);
         default:
-            if ((rc = dn_prep_flag(&prep, "preprocess", c, optarg)))
+            if ((rc = cli_prep_flag(&prep, "preprocess", c, optarg)))
                 return rc;
         }
     }
     int n = argc - optind;
     if (n < 1)
-        return dn_usage_error("preprocess", "missing IMAGE");
+        return cli_usage_error("preprocess", "missing IMAGE");
     struct dn_graph *g = NULL;
-    if (model && !(g = dn_cli_load_model(model)))
-        return DN_EXIT_MODEL;
-    if ((rc = dn_prep_finish(&prep, g, model))) {
+    if (model && !(g = cli_load_model(model)))
+        return CLI_EXIT_MODEL;
+    if ((rc = cli_prep_finish(&prep, g, model))) {
         dn_graph_free(g);
         return rc;
     }
@@ -60,24 +60,24 @@ int cmd_preprocess(int argc, char **argv)
         const char *path = argv[optind + i];
         float *t;
         struct dn_shape chw;
-        if (dn_prep_file(&prep, path, &t, &chw)) {
-            code = DN_EXIT_INPUT;
+        if (cli_prep_file(&prep, path, &t, &chw)) {
+            code = CLI_EXIT_INPUT;
             continue;
         }
         if (ok && memcmp(&chw, &first, sizeof chw) != 0) {
             char b1[96], b2[96];
-            dn_err(path, "tensor %s does not stack with %s; use --crop to give all images one size",
+            cli_err(path, "tensor %s does not stack with %s; use --crop to give all images one size",
                    dn_shape_str(&chw, b1, sizeof b1), dn_shape_str(&first, b2, sizeof b2));
             free(t);
-            code = DN_EXIT_INPUT;
+            code = CLI_EXIT_INPUT;
             continue;
         }
         size_t each = (size_t)dn_shape_numel(&chw);
         float *nb = realloc(batch, sizeof(float) * each * (size_t)(ok + 1));
         if (!nb) {
-            dn_err(path, "out of memory");
+            cli_err(path, "out of memory");
             free(t);
-            code = DN_EXIT_INPUT;
+            code = CLI_EXIT_INPUT;
             continue;
         }
         batch = nb;
@@ -88,19 +88,19 @@ int cmd_preprocess(int argc, char **argv)
     }
     if (ok > 0) {
         struct dn_shape s = {4, {ok, first.d[0], first.d[1], first.d[2]}};
-        struct dn_out out;
-        if (dn_out_open(&out, out_path)) {
-            code = DN_EXIT_INPUT;
-        } else if (dn_npy_write(out.f, &s, batch)) {
+        struct cli_out out;
+        if (cli_out_open(&out, out_path)) {
+            code = CLI_EXIT_INPUT;
+        } else if (cli_npy_write(out.f, &s, batch)) {
             if (out.f == stdout && errno == EPIPE) {
-                dn_note_write_error(EPIPE);
+                cli_note_write_error(EPIPE);
             } else {
-                dn_err(out_path, "write error: %s", strerror(errno));
-                code = DN_EXIT_INPUT;
+                cli_err(out_path, "write error: %s", strerror(errno));
+                code = CLI_EXIT_INPUT;
             }
-            dn_out_abort(&out);
-        } else if (dn_out_commit(&out)) {
-            code = DN_EXIT_INPUT;
+            cli_out_abort(&out);
+        } else if (cli_out_commit(&out)) {
+            code = CLI_EXIT_INPUT;
         }
     }
     free(batch);

@@ -21,7 +21,7 @@ static void help(void)
            "  -o, --output FILE  where to write; '-' or no -o is standard output\n"
            "      --all          write every graph output, one .npy after another\n"
            "  -h, --help         show this help\n");
-    dn_cli_sess_help(0);
+    cli_sess_help(0);
 }
 
 int cmd_run(int argc, char **argv)
@@ -29,71 +29,71 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         {"input", required_argument, 0, 'i'}, {"output", required_argument, 0, 'o'},
         {"all", no_argument, 0, 'A'},         {"help", no_argument, 0, 'h'},
-        DN_SESSION_LONGOPTS, {0, 0, 0, 0}};
-    struct dn_cli_sess so;
+        CLI_SESSION_LONGOPTS, {0, 0, 0, 0}};
+    struct cli_sess so;
     const char *inputs[16];
-    int n_inputs = 0, all = 0, c, rc, code = DN_EXIT_OK;
+    int n_inputs = 0, all = 0, c, rc, code = CLI_EXIT_OK;
     const char *out_path = "-";
-    dn_cli_sess_init(&so);
+    cli_sess_init(&so);
     while ((c = getopt_long(argc, argv, ":i:o:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             if (n_inputs == 16)
-                return dn_usage_error("run", "too many inputs");
+                return cli_usage_error("run", "too many inputs");
             inputs[n_inputs++] = optarg;
             break;
         case 'o': out_path = optarg; break;
         case 'A': all = 1; break;
-        DN_SESSION_CASES:
-            if ((rc = dn_cli_sess_flag(&so, "run", c, optarg, 0)))
+        CLI_SESSION_CASES:
+            if ((rc = cli_sess_flag(&so, "run", c, optarg, 0)))
                 return rc;
             break;
-        case 'h': help(); return DN_EXIT_OK;
-        default: return dn_bad_option("run", c == ':', argv);
+        case 'h': help(); return CLI_EXIT_OK;
+        default: return cli_bad_option("run", c == ':', argv);
         }
     }
     if (optind + 1 != argc)
-        return dn_usage_error("run", optind == argc ? "missing MODEL" : "too many arguments");
+        return cli_usage_error("run", optind == argc ? "missing MODEL" : "too many arguments");
     const char *model_path = argv[optind];
-    struct dn_graph *g = dn_cli_load_model(model_path);
+    struct dn_graph *g = cli_load_model(model_path);
     struct dn_session *s = NULL;
     float *data[16] = {0};
     struct dn_shape shapes[16];
     if (!g)
-        return DN_EXIT_MODEL;
+        return CLI_EXIT_MODEL;
     int need = dn_graph_input_count(g);
     if (n_inputs == 0)
         inputs[n_inputs++] = "-";
     if (n_inputs != need) {
-        dn_err(model_path, "the model has %d inputs; %d were given with -i", need, n_inputs);
-        code = DN_EXIT_USAGE;
+        cli_err(model_path, "the model has %d inputs; %d were given with -i", need, n_inputs);
+        code = CLI_EXIT_USAGE;
         goto done;
     }
     for (int i = 0; i < n_inputs; i++) {
         char err[256];
         int is_stdin = strcmp(inputs[i], "-") == 0;
         if (is_stdin && strcmp(model_path, "-") == 0) {
-            dn_err(NULL, "the model and the input cannot both come from standard input");
-            code = DN_EXIT_USAGE;
+            cli_err(NULL, "the model and the input cannot both come from standard input");
+            code = CLI_EXIT_USAGE;
             goto done;
         }
         FILE *f = is_stdin ? stdin : fopen(inputs[i], "rb");
         if (!f) {
-            dn_err(inputs[i], "%s", strerror(errno));
-            code = DN_EXIT_INPUT;
+            cli_err(inputs[i], "%s", strerror(errno));
+            code = CLI_EXIT_INPUT;
             goto done;
         }
-        int rc = dn_npy_read(f, &shapes[i], &data[i], err, sizeof err);
+        int rc = cli_npy_read(f, &shapes[i], &data[i], err, sizeof err);
         if (!is_stdin)
             fclose(f);
         if (rc) {
-            dn_err(inputs[i], "%s", err);
-            code = DN_EXIT_INPUT;
+            cli_err(inputs[i], "%s", err);
+            code = CLI_EXIT_INPUT;
             goto done;
         }
     }
     if (so.opts.isa == DN_ISA_AUTO)
-        dn_cli_isa_env_check();
+        cli_isa_env_check();
     /* a shape error is the input's fault unless the input has the very shape
      * the model declares; everything else is the model's */
     int as_declared = 1;
@@ -103,7 +103,7 @@ int cmd_run(int argc, char **argv)
         for (int k = 0; as_declared && k < d.ndim; k++)
             as_declared &= d.d[k] < 0 || d.d[k] == shapes[i].d[k];
     }
-    dn_diag_hold();
+    cli_diag_hold();
     /* one session: it takes the graph and frees each weight once packed */
     enum dn_status st = dn_session_init_consume(&s, g, n_inputs, shapes, &so.opts);
     const struct dn_graph *cg = st == DN_OK ? dn_session_graph(s) : NULL;
@@ -111,38 +111,38 @@ int cmd_run(int argc, char **argv)
     if (st == DN_OK)
         st = dn_session_run(s, (const float *const *)data);
     int input_fault = (st == DN_ERR_SHAPE && !as_declared) || st == DN_ERR_NOMEM;
-    dn_diag_release(input_fault && n_inputs == 1 ? inputs[0] : model_path);
+    cli_diag_release(input_fault && n_inputs == 1 ? inputs[0] : model_path);
     if (st != DN_OK) {
-        code = input_fault ? DN_EXIT_INPUT : DN_EXIT_MODEL;
+        code = input_fault ? CLI_EXIT_INPUT : CLI_EXIT_MODEL;
         goto done;
     }
-    struct dn_out out;
-    if (dn_out_open(&out, out_path)) {
-        code = DN_EXIT_INPUT;
+    struct cli_out out;
+    if (cli_out_open(&out, out_path)) {
+        code = CLI_EXIT_INPUT;
         goto done;
     }
     int n_out = all ? dn_graph_output_count(cg) : 1;
     for (int i = 0; i < n_out; i++) {
         struct dn_tensor t = dn_session_output(s, i);
         if (t.dtype != DN_DTYPE_F32) {
-            dn_err(model_path, "output '%s' is not float32", dn_graph_output_name(cg, i));
-            code = DN_EXIT_MODEL;
+            cli_err(model_path, "output '%s' is not float32", dn_graph_output_name(cg, i));
+            code = CLI_EXIT_MODEL;
             break;
         }
-        if (dn_npy_write(out.f, &t.shape, t.data)) {
+        if (cli_npy_write(out.f, &t.shape, t.data)) {
             if (out.f == stdout && errno == EPIPE) {
-                dn_note_write_error(EPIPE);
+                cli_note_write_error(EPIPE);
                 break;
             }
-            dn_err(out_path, "write error: %s", strerror(errno));
-            code = DN_EXIT_INPUT;
+            cli_err(out_path, "write error: %s", strerror(errno));
+            code = CLI_EXIT_INPUT;
             break;
         }
     }
-    if (code != DN_EXIT_OK)
-        dn_out_abort(&out);
-    else if (dn_out_commit(&out))
-        code = DN_EXIT_INPUT;
+    if (code != CLI_EXIT_OK)
+        cli_out_abort(&out);
+    else if (cli_out_commit(&out))
+        code = CLI_EXIT_INPUT;
 done:
     for (int i = 0; i < 16; i++)
         free(data[i]);

@@ -2,7 +2,7 @@
  * (standard input is named "-"), usage errors, the library log hook that
  * names the current file, and stdout's state (a closed pipe is not an error:
  * SIGPIPE is ignored and EPIPE ends the command quietly with status 0).
- * While a hold is active (dn_diag_hold) library lines are kept in a bounded
+ * While a hold is active (cli_diag_hold) library lines are kept in a bounded
  * buffer and printed later under the file that turns out to be at fault. */
 #include "cli.h"
 
@@ -13,20 +13,20 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *dn_progname = "densenet";
+const char *cli_progname = "densenet";
 static const char *current_file;
 
 static void vreport(const char *file, const char *fmt, va_list ap)
 {
     fflush(stdout);
-    fprintf(stderr, "%s: ", dn_progname);
+    fprintf(stderr, "%s: ", cli_progname);
     if (file)
         fprintf(stderr, "%s: ", file);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }
 
-void dn_err(const char *file, const char *fmt, ...)
+void cli_err(const char *file, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -34,15 +34,15 @@ void dn_err(const char *file, const char *fmt, ...)
     va_end(ap);
 }
 
-int dn_usage_error(const char *cmd, const char *fmt, ...)
+int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vreport(NULL, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "Try '%s%s%s --help' for more information.\n", dn_progname, cmd ? " " : "",
+    fprintf(stderr, "Try '%s%s%s --help' for more information.\n", cli_progname, cmd ? " " : "",
             cmd ? cmd : "");
-    return DN_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
 }
 
 #define HOLD_MAX (64 * 1024)
@@ -55,7 +55,7 @@ static void log_hook(void *user, const char *msg)
 {
     (void)user;
     if (!holding) {
-        dn_err(current_file, "%s", msg);
+        cli_err(current_file, "%s", msg);
         return;
     }
     size_t n = strlen(msg);
@@ -72,68 +72,68 @@ static void log_hook(void *user, const char *msg)
     held[held_len++] = '\n';
 }
 
-void dn_diag_hold(void)
+void cli_diag_hold(void)
 {
     holding = 1;
     held_len = 0;
     held_dropped = 0;
 }
 
-void dn_diag_release(const char *file)
+void cli_diag_release(const char *file)
 {
     holding = 0;
     for (size_t i = 0; i < held_len;) {
         char *nl = memchr(held + i, '\n', held_len - i);
-        dn_err(file, "%.*s", (int)(nl - (held + i)), held + i);
+        cli_err(file, "%.*s", (int)(nl - (held + i)), held + i);
         i = (size_t)(nl - held) + 1;
     }
     if (held_dropped)
-        dn_err(file, "(%d more messages)", held_dropped);
+        cli_err(file, "(%d more messages)", held_dropped);
     free(held);
     held = NULL;
     held_len = 0;
     held_dropped = 0;
 }
 
-void dn_diag_set_file(const char *file)
+void cli_diag_set_file(const char *file)
 {
     current_file = file;
 }
 
-void dn_diag_install(void)
+void cli_diag_install(void)
 {
     dn_log_set(log_hook, NULL);
 }
 
 static int stdout_epipe;
 
-int dn_stdout_broken(void)
+int cli_stdout_broken(void)
 {
     if (!stdout_epipe && fflush(stdout) != 0 && errno == EPIPE)
         stdout_epipe = 1;
     return stdout_epipe;
 }
 
-void dn_note_write_error(int err)
+void cli_note_write_error(int err)
 {
     if (err == EPIPE)
         stdout_epipe = 1;
 }
 
-int dn_finish_stdout(int code)
+int cli_finish_stdout(int code)
 {
-    if (dn_stdout_broken())
-        return DN_EXIT_OK;
+    if (cli_stdout_broken())
+        return CLI_EXIT_OK;
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno == EPIPE)
-            return DN_EXIT_OK;
-        dn_err(NULL, "write error: %s", strerror(errno));
-        return code ? code : DN_EXIT_INPUT;
+            return CLI_EXIT_OK;
+        cli_err(NULL, "write error: %s", strerror(errno));
+        return code ? code : CLI_EXIT_INPUT;
     }
     return code;
 }
 
-void dn_print_text(FILE *f, const char *s)
+void cli_print_text(FILE *f, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '\\')
@@ -151,12 +151,12 @@ void dn_print_text(FILE *f, const char *s)
     }
 }
 
-int dn_stderr_is_tty(void)
+int cli_stderr_is_tty(void)
 {
     return isatty(2);
 }
 
-void dn_json_string(FILE *f, const char *s)
+void cli_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -174,7 +174,7 @@ void dn_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void dn_json_shape(FILE *f, const struct dn_shape *s)
+void cli_json_shape(FILE *f, const struct dn_shape *s)
 {
     fputc('[', f);
     for (int i = 0; i < s->ndim; i++) {
@@ -186,7 +186,7 @@ void dn_json_shape(FILE *f, const struct dn_shape *s)
     fputc(']', f);
 }
 
-int dn_bad_option(const char *cmd, int missing_arg, char **argv)
+int cli_bad_option(const char *cmd, int missing_arg, char **argv)
 {
     /* getopt leaves optind past the offending word; a bundled short option
      * shows as its character */
@@ -195,6 +195,6 @@ int dn_bad_option(const char *cmd, int missing_arg, char **argv)
     if (optopt && (word[0] != '-' || word[1] == '-' || strlen(word) > 2))
         word = strncmp(word, "--", 2) == 0 ? word : shortopt;
     if (missing_arg)
-        return dn_usage_error(cmd, "option '%s' requires an argument", word);
-    return dn_usage_error(cmd, "unrecognized option '%s'", word);
+        return cli_usage_error(cmd, "option '%s' requires an argument", word);
+    return cli_usage_error(cmd, "unrecognized option '%s'", word);
 }

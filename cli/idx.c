@@ -10,7 +10,7 @@ static uint32_t be32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int dn_idx_images(const unsigned char *buf, size_t len, uint32_t *n, uint32_t *rows, uint32_t *cols,
+int cli_idx_images(const unsigned char *buf, size_t len, uint32_t *n, uint32_t *rows, uint32_t *cols,
                   char *err, size_t errlen)
 {
     if (len < 16 || be32(buf) != 0x00000803) {
@@ -20,7 +20,7 @@ int dn_idx_images(const unsigned char *buf, size_t len, uint32_t *n, uint32_t *r
     *n = be32(buf + 4);
     *rows = be32(buf + 8);
     *cols = be32(buf + 12);
-    if (*rows == 0 || *cols == 0 || *rows > DN_IDX_MAX_SIDE || *cols > DN_IDX_MAX_SIDE) {
+    if (*rows == 0 || *cols == 0 || *rows > CLI_IDX_MAX_SIDE || *cols > CLI_IDX_MAX_SIDE) {
         snprintf(err, errlen, "IDX images of %ux%u are not supported", *rows, *cols);
         return -1;
     }
@@ -34,7 +34,7 @@ int dn_idx_images(const unsigned char *buf, size_t len, uint32_t *n, uint32_t *r
     return 0;
 }
 
-int dn_idx_labels(const unsigned char *buf, size_t len, uint32_t n, char *err, size_t errlen)
+int cli_idx_labels(const unsigned char *buf, size_t len, uint32_t n, char *err, size_t errlen)
 {
     if (len < 8 || be32(buf) != 0x00000801) {
         snprintf(err, errlen, "not an IDX labels file (magic 0x00000801)");

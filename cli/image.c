@@ -13,7 +13,7 @@
  *    mode "I" and clamps to 255 on convert; palette entries missing from
  *    PLTE are Pillow's gray ramp; alpha and tRNS are dropped).
  * Corrupt input yields -1 and a message, never a crash or stderr output.
- * Ownership: decoded pixels belong to the caller's struct dn_image.
+ * Ownership: decoded pixels belong to the caller's struct cli_image.
  */
 #include "image.h"
 
@@ -31,7 +31,7 @@
 #include <jerror.h>
 #include <png.h>
 
-void dn_set_err(char *err, size_t errlen, const char *fmt, ...)
+void cli_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -48,7 +48,7 @@ static void lowercase(char *s)
         *s = (char)tolower((unsigned char)*s);
 }
 
-int dn_file_read_all(const char *path, unsigned char **data, size_t *size,
+int cli_file_read_all(const char *path, unsigned char **data, size_t *size,
                      char *err, size_t errlen)
 {
     FILE *f = NULL;
@@ -61,17 +61,17 @@ int dn_file_read_all(const char *path, unsigned char **data, size_t *size,
     if (size)
         *size = 0;
     if (!path || !data || !size) {
-        dn_set_err(err, errlen, "missing path or output buffer");
+        cli_set_err(err, errlen, "missing path or output buffer");
         return -1;
     }
     is_stdin = strcmp(path, "-") == 0;
     f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) {
-        dn_set_err(err, errlen, "%s", strerror(errno)); /* the caller names the file */
+        cli_set_err(err, errlen, "%s", strerror(errno)); /* the caller names the file */
         goto fail;
     }
     if (!(buf = malloc(cap))) {
-        dn_set_err(err, errlen, "out of memory reading the file");
+        cli_set_err(err, errlen, "out of memory reading the file");
         goto fail;
     }
     while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
@@ -79,14 +79,14 @@ int dn_file_read_all(const char *path, unsigned char **data, size_t *size,
         if (len < cap)
             continue;
         if (cap > SIZE_MAX / 2 || !(tmp = realloc(buf, cap * 2))) {
-            dn_set_err(err, errlen, "out of memory reading the file");
+            cli_set_err(err, errlen, "out of memory reading the file");
             goto fail;
         }
         buf = tmp;
         cap *= 2;
     }
     if (ferror(f)) {
-        dn_set_err(err, errlen, "read error: %s", strerror(errno));
+        cli_set_err(err, errlen, "read error: %s", strerror(errno));
         goto fail;
     }
     if (!is_stdin)
@@ -101,7 +101,7 @@ fail:
     return -1;
 }
 
-void dn_image_free(struct dn_image *img)
+void cli_image_free(struct cli_image *img)
 {
     if (!img)
         return;
@@ -116,11 +116,11 @@ static int check_size(unsigned long w, unsigned long h, size_t max_pixels,
 {
     if (w == 0 || h == 0 || w > INT_MAX || h > INT_MAX ||
         (size_t)w > SIZE_MAX / 3 / h) {
-        dn_set_err(err, errlen, "unsupported image size %lux%lu", w, h);
+        cli_set_err(err, errlen, "unsupported image size %lux%lu", w, h);
         return -1;
     }
     if (max_pixels && (size_t)w * h > max_pixels) {
-        dn_set_err(err, errlen, "image too large: %lux%lu exceeds %zu pixels",
+        cli_set_err(err, errlen, "image too large: %lux%lu exceeds %zu pixels",
                 w, h, max_pixels);
         return -1;
     }
@@ -197,7 +197,7 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
 
     if (setjmp(c->jump)) {
         lowercase(c->msg);
-        dn_set_err(err, errlen, "invalid jpeg: %s", c->msg);
+        cli_set_err(err, errlen, "invalid jpeg: %s", c->msg);
         return -1;
     }
     jpeg_create_decompress(ci);
@@ -213,7 +213,7 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
     } else if (n == 4) {
         ci->out_color_space = JCS_CMYK; /* from CMYK or YCCK */
     } else {
-        dn_set_err(err, errlen, "unsupported jpeg with %d components", n);
+        cli_set_err(err, errlen, "unsupported jpeg with %d components", n);
         return -1;
     }
     ci->dct_method = JDCT_ISLOW;
@@ -228,18 +228,18 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
     h = (int)ci->output_height;
     if (ci->output_components != n || w != (int)ci->image_width ||
         h != (int)ci->image_height) {
-        dn_set_err(err, errlen, "unexpected jpeg decoder output");
+        cli_set_err(err, errlen, "unexpected jpeg decoder output");
         return -1;
     }
     if (!(c->pixels = malloc((size_t)w * h * 3))) {
-        dn_set_err(err, errlen, "out of memory decoding %dx%d jpeg", w, h);
+        cli_set_err(err, errlen, "out of memory decoding %dx%d jpeg", w, h);
         return -1;
     }
     row = ci->mem->alloc_sarray((j_common_ptr)ci, JPOOL_IMAGE,
                                 (JDIMENSION)w * n, 1);
     for (y = 0; y < h; y++) {
         if (jpeg_read_scanlines(ci, row, 1) != 1) {
-            dn_set_err(err, errlen, "invalid jpeg: decoder stalled");
+            cli_set_err(err, errlen, "invalid jpeg: decoder stalled");
             return -1;
         }
         jpeg_row_to_rgb(row[0], c->pixels + (size_t)y * w * 3, w, n);
@@ -256,7 +256,7 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
 }
 
 static int jpeg_decode(const unsigned char *data, size_t size,
-                       size_t max_pixels, struct dn_image *img, char *err,
+                       size_t max_pixels, struct cli_image *img, char *err,
                        size_t errlen)
 {
     struct jpeg_ctx c;
@@ -363,7 +363,7 @@ static void png_on_info(png_structp png, png_infop info)
     if (c->rowbytes == 0 || c->rowbytes > SIZE_MAX / c->h ||
         !(c->raw = calloc(c->h, c->rowbytes)) ||
         !(c->pixels = malloc((size_t)c->w * c->h * 3))) {
-        dn_set_err(c->err, c->errlen, "out of memory decoding %lux%lu png",
+        cli_set_err(c->err, c->errlen, "out of memory decoding %lux%lu png",
                 (unsigned long)c->w, (unsigned long)c->h);
         c->err_set = 1;
         png_error(png, "memory");
@@ -442,7 +442,7 @@ static int png_run(struct png_ctx *c, const unsigned char *data,
 }
 
 static int png_decode(const unsigned char *data, size_t size,
-                      size_t max_pixels, struct dn_image *img, char *err,
+                      size_t max_pixels, struct cli_image *img, char *err,
                       size_t errlen)
 {
     struct png_ctx c;
@@ -455,13 +455,13 @@ static int png_decode(const unsigned char *data, size_t size,
     c.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &c, png_on_error,
                                    png_on_warning);
     if (!c.png || !(c.info = png_create_info_struct(c.png))) {
-        dn_set_err(err, errlen, "out of memory decoding png");
+        cli_set_err(err, errlen, "out of memory decoding png");
         goto fail;
     }
     if (png_run(&c, data, size)) {
         if (!c.err_set) {
             lowercase(c.msg);
-            dn_set_err(err, errlen, "invalid png: %s", c.msg);
+            cli_set_err(err, errlen, "invalid png: %s", c.msg);
         }
         goto fail;
     }
@@ -483,25 +483,25 @@ fail:
     return -1;
 }
 
-int dn_image_decode(const unsigned char *data, size_t size, size_t max_pixels,
-                    struct dn_image *img, char *err, size_t errlen)
+int cli_image_decode(const unsigned char *data, size_t size, size_t max_pixels,
+                    struct cli_image *img, char *err, size_t errlen)
 {
     static const unsigned char png_magic[8] = {0x89, 'P', 'N', 'G',
                                                '\r', '\n', 0x1a, '\n'};
 
     if (!img) {
-        dn_set_err(err, errlen, "missing image output");
+        cli_set_err(err, errlen, "missing image output");
         return -1;
     }
     memset(img, 0, sizeof *img);
     if (!data || size == 0) {
-        dn_set_err(err, errlen, "empty image data");
+        cli_set_err(err, errlen, "empty image data");
         return -1;
     }
     if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         return jpeg_decode(data, size, max_pixels, img, err, errlen);
     if (size >= 8 && memcmp(data, png_magic, 8) == 0)
         return png_decode(data, size, max_pixels, img, err, errlen);
-    dn_set_err(err, errlen, "unrecognized image format (expected jpeg or png)");
+    cli_set_err(err, errlen, "unrecognized image format (expected jpeg or png)");
     return -1;
 }

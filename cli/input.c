@@ -8,16 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DN_DEFAULT_MAX_PIXELS ((size_t)100 * 1000 * 1000)
+#define CLI_DEFAULT_MAX_PIXELS ((size_t)100 * 1000 * 1000)
 
-void dn_prep_init(struct dn_prep *p)
+void cli_prep_init(struct cli_prep *p)
 {
     memset(p, 0, sizeof *p);
-    dn_preprocess_opts_default(&p->opts);
-    p->max_pixels = DN_DEFAULT_MAX_PIXELS;
+    cli_preprocess_opts_default(&p->opts);
+    p->max_pixels = CLI_DEFAULT_MAX_PIXELS;
 }
 
-void dn_prep_help(void)
+void cli_prep_help(void)
 {
     printf("Preprocessing (default: torchvision's ImageNet preset, or the model's metadata):\n"
            "      --resize N        shorter side to N (PIL bilinear, antialiased); 'none' keeps the size\n"
@@ -28,34 +28,34 @@ void dn_prep_help(void)
            "      --max-pixels N    refuse images larger than N pixels (default 100000000)\n");
 }
 
-int dn_prep_flag(struct dn_prep *p, const char *cmd, int code, const char *arg)
+int cli_prep_flag(struct cli_prep *p, const char *cmd, int code, const char *arg)
 {
     static const char *keys[] = {"resize", "crop", "mean", "std", "gray"};
-    if (code == DN_OPT_MAX_PIXELS) {
+    if (code == CLI_OPT_MAX_PIXELS) {
         long long v;
-        if (dn_parse_int(arg, 1, (long long)1 << 40, &v))
-            return dn_usage_error(cmd, "invalid --max-pixels '%s'", arg);
+        if (cli_parse_int(arg, 1, (long long)1 << 40, &v))
+            return cli_usage_error(cmd, "invalid --max-pixels '%s'", arg);
         p->max_pixels = (size_t)v;
         return 0;
     }
-    const char *key = keys[code - DN_OPT_RESIZE];
-    const char *value = code == DN_OPT_GRAY ? "1" : arg;
+    const char *key = keys[code - CLI_OPT_RESIZE];
+    const char *value = code == CLI_OPT_GRAY ? "1" : arg;
     /* validate now so a bad flag is a usage error, not a per-image one */
-    struct dn_preprocess_opts probe = p->opts;
+    struct cli_preprocess_opts probe = p->opts;
     char err[256];
-    if (dn_preprocess_opts_set(&probe, key, value, err, sizeof err))
-        return dn_usage_error(cmd, "%s", err);
+    if (cli_preprocess_opts_set(&probe, key, value, err, sizeof err))
+        return cli_usage_error(cmd, "%s", err);
     if (p->n_flags == 32)
-        return dn_usage_error(cmd, "too many preprocessing flags");
+        return cli_usage_error(cmd, "too many preprocessing flags");
     p->keys[p->n_flags] = key;
     p->values[p->n_flags++] = value;
     return 0;
 }
 
-int dn_prep_finish(struct dn_prep *p, const struct dn_graph *g, const char *model_path)
+int cli_prep_finish(struct cli_prep *p, const struct dn_graph *g, const char *model_path)
 {
     char err[256];
-    dn_preprocess_opts_default(&p->opts);
+    cli_preprocess_opts_default(&p->opts);
     if (g && dn_graph_input_count(g) == 1) {
         struct dn_shape s = dn_graph_input_shape(g, 0);
         /* a model declaring another fixed input size gets torchvision's
@@ -74,54 +74,54 @@ int dn_prep_finish(struct dn_prep *p, const struct dn_graph *g, const char *mode
         char key[64];
         snprintf(key, sizeof key, "densenet.%s", meta_keys[i]);
         const char *v = dn_graph_meta(g, key);
-        if (v && dn_preprocess_opts_set(&p->opts, meta_keys[i], v, err, sizeof err)) {
-            dn_err(model_path, "metadata %s: %s", key, err);
-            return DN_EXIT_MODEL;
+        if (v && cli_preprocess_opts_set(&p->opts, meta_keys[i], v, err, sizeof err)) {
+            cli_err(model_path, "metadata %s: %s", key, err);
+            return CLI_EXIT_MODEL;
         }
     }
     for (int i = 0; i < p->n_flags; i++)
-        dn_preprocess_opts_set(&p->opts, p->keys[i], p->values[i], err, sizeof err);
+        cli_preprocess_opts_set(&p->opts, p->keys[i], p->values[i], err, sizeof err);
     return 0;
 }
 
-int dn_prep_file(const struct dn_prep *p, const char *path, float **out, struct dn_shape *chw)
+int cli_prep_file(const struct cli_prep *p, const char *path, float **out, struct dn_shape *chw)
 {
     char err[256];
-    if (dn_prep_file_quiet(p, path, out, chw, err, sizeof err) == 0)
+    if (cli_prep_file_quiet(p, path, out, chw, err, sizeof err) == 0)
         return 0;
-    dn_err(path, "%s", err);
+    cli_err(path, "%s", err);
     return -1;
 }
 
-int dn_prep_file_quiet(const struct dn_prep *p, const char *path, float **out, struct dn_shape *chw,
+int cli_prep_file_quiet(const struct cli_prep *p, const char *path, float **out, struct dn_shape *chw,
                        char *err, size_t errlen)
 {
     unsigned char *bytes = NULL;
     size_t size = 0;
-    struct dn_image img = {0};
+    struct cli_image img = {0};
     float *t = NULL;
     *out = NULL;
-    if (dn_file_read_all(path, &bytes, &size, err, errlen))
+    if (cli_file_read_all(path, &bytes, &size, err, errlen))
         goto fail;
-    if (dn_image_decode(bytes, size, p->max_pixels, &img, err, errlen))
+    if (cli_image_decode(bytes, size, p->max_pixels, &img, err, errlen))
         goto fail;
     int c, h, w;
-    dn_preprocess_dims(&p->opts, img.width, img.height, &c, &h, &w);
+    cli_preprocess_dims(&p->opts, img.width, img.height, &c, &h, &w);
     t = malloc(sizeof(float) * (size_t)c * (size_t)h * (size_t)w);
     if (!t) {
         snprintf(err, errlen, "out of memory for a %dx%dx%d tensor", c, h, w);
         goto fail;
     }
-    if (dn_preprocess_run(&img, &p->opts, t, err, errlen))
+    if (cli_preprocess_run(&img, &p->opts, t, err, errlen))
         goto fail;
     *chw = (struct dn_shape){3, {c, h, w}};
     *out = t;
     free(bytes);
-    dn_image_free(&img);
+    cli_image_free(&img);
     return 0;
 fail:
     free(t);
     free(bytes);
-    dn_image_free(&img);
+    cli_image_free(&img);
     return -1;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-void dn_labels_free(struct dn_labels *l)
+void cli_labels_free(struct cli_labels *l)
 {
     if (!l)
         return;
@@ -20,7 +20,7 @@ void dn_labels_free(struct dn_labels *l)
     l->n = 0;
 }
 
-int dn_labels_from_text(struct dn_labels *l, const char *text)
+int cli_labels_from_text(struct cli_labels *l, const char *text)
 {
     l->names = NULL;
     l->n = 0;
@@ -37,8 +37,8 @@ int dn_labels_from_text(struct dn_labels *l, const char *text)
             free(s);
             if (nn)
                 l->names = nn;
-            dn_labels_free(l);
-            dn_err(NULL, "out of memory reading labels");
+            cli_labels_free(l);
+            cli_err(NULL, "out of memory reading labels");
             return -1;
         }
         memcpy(s, p, trim);
@@ -52,37 +52,37 @@ int dn_labels_from_text(struct dn_labels *l, const char *text)
     return 0;
 }
 
-int dn_labels_read_file(struct dn_labels *l, const char *path)
+int cli_labels_read_file(struct cli_labels *l, const char *path)
 {
     unsigned char *bytes = NULL;
     size_t len = 0;
     char err[256];
-    if (dn_file_read_all(path, &bytes, &len, err, sizeof err)) {
-        dn_err(path, "cannot read labels: %s", err);
+    if (cli_file_read_all(path, &bytes, &len, err, sizeof err)) {
+        cli_err(path, "cannot read labels: %s", err);
         return -1;
     }
     if (len >= (64u << 20)) {
-        dn_err(path, "label file is too large");
+        cli_err(path, "label file is too large");
         free(bytes);
         return -1;
     }
     char *buf = realloc(bytes, len + 1);
     if (!buf) {
-        dn_err(path, "out of memory reading labels");
+        cli_err(path, "out of memory reading labels");
         free(bytes);
         return -1;
     }
     buf[len] = '\0';
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         buf[--len] = '\0';
-    int rc = dn_labels_from_text(l, buf);
+    int rc = cli_labels_from_text(l, buf);
     free(buf);
     return rc;
 }
 
-int dn_labels_imagenet(struct dn_labels *l)
+int cli_labels_imagenet(struct cli_labels *l)
 {
     char path[PATH_MAX + 64];
-    dn_find_data_file("imagenet_classes.txt", path, sizeof path);
-    return access(path, R_OK) == 0 ? dn_labels_read_file(l, path) : -1;
+    cli_find_data_file("imagenet_classes.txt", path, sizeof path);
+    return access(path, R_OK) == 0 ? cli_labels_read_file(l, path) : -1;
 }

@@ -35,26 +35,26 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    dn_diag_install();
+    cli_diag_install();
     /* a closed pipe shows up as EPIPE, which each command treats as the
      * reader being done (exit 0), as `yes | head` ends */
     signal(SIGPIPE, SIG_IGN);
     opterr = 0; /* subcommands report option errors themselves */
     if (argc < 2)
-        return dn_usage_error(NULL, "no command given");
+        return cli_usage_error(NULL, "no command given");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
-        return dn_finish_stdout(DN_EXIT_OK);
+        return cli_finish_stdout(CLI_EXIT_OK);
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("densenet %s\n", PACKAGE_VERSION);
-        return dn_finish_stdout(DN_EXIT_OK);
+        return cli_finish_stdout(CLI_EXIT_OK);
     }
     if (cmd[0] == '-')
-        return dn_usage_error(NULL, "unrecognized option '%s'", cmd);
+        return cli_usage_error(NULL, "unrecognized option '%s'", cmd);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(commands[i].name, cmd) == 0)
-            return dn_finish_stdout(commands[i].fn(argc - 1, argv + 1));
-    return dn_usage_error(NULL, "'%s' is not a densenet command", cmd);
+            return cli_finish_stdout(commands[i].fn(argc - 1, argv + 1));
+    return cli_usage_error(NULL, "'%s' is not a densenet command", cmd);
 }

@@ -10,25 +10,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef DN_PKGDATADIR
-#define DN_PKGDATADIR "/usr/local/share/densenet"
+#ifndef CLI_PKGDATADIR
+#define CLI_PKGDATADIR "/usr/local/share/densenet"
 #endif
 
-struct dn_graph *dn_cli_load_model(const char *path)
+struct dn_graph *cli_load_model(const char *path)
 {
     struct dn_graph *g = NULL;
-    size_t pre = strlen(DN_BUILTIN_PREFIX);
+    size_t pre = strlen(CLI_BUILTIN_PREFIX);
     enum dn_status st;
-    dn_diag_set_file(path);
-    if (strncmp(path, DN_BUILTIN_PREFIX, pre) == 0)
-        st = dn_graph_densenet(&g, path + pre, 0, 224, DN_BUILTIN_SEED);
+    cli_diag_set_file(path);
+    if (strncmp(path, CLI_BUILTIN_PREFIX, pre) == 0)
+        st = dn_graph_densenet(&g, path + pre, 0, 224, CLI_BUILTIN_SEED);
     else
         st = dn_onnx_load_file(path, &g);
-    dn_diag_set_file(NULL);
+    cli_diag_set_file(NULL);
     return st == DN_OK ? g : NULL;
 }
 
-const char *dn_find_data_file(const char *name, char *path, size_t size)
+const char *cli_find_data_file(const char *name, char *path, size_t size)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -45,26 +45,26 @@ const char *dn_find_data_file(const char *name, char *path, size_t size)
             }
         }
     }
-#ifdef DN_SRCDIR
+#ifdef CLI_SRCDIR
     /* VPATH builds: the source tree recorded at configure time */
-    snprintf(path, size, "%s/models/%s", DN_SRCDIR, name);
+    snprintf(path, size, "%s/models/%s", CLI_SRCDIR, name);
     if (access(path, R_OK) == 0)
         return path;
 #endif
-    snprintf(path, size, "%s/%s", DN_PKGDATADIR, name);
+    snprintf(path, size, "%s/%s", CLI_PKGDATADIR, name);
     return path;
 }
 
-const char *dn_default_model_path(void)
+const char *cli_default_model_path(void)
 {
     static char path[PATH_MAX + 64];
     const char *env = getenv("DENSENET_MODEL");
     if (env && *env)
         return env;
-    return dn_find_data_file("densenet-fmnist.onnx", path, sizeof path);
+    return cli_find_data_file("densenet-fmnist.onnx", path, sizeof path);
 }
 
-int dn_parse_int(const char *text, long long lo, long long hi, long long *out)
+int cli_parse_int(const char *text, long long lo, long long hi, long long *out)
 {
     char *end;
     errno = 0;
@@ -75,7 +75,7 @@ int dn_parse_int(const char *text, long long lo, long long hi, long long *out)
     return 0;
 }
 
-int dn_parse_shape(const char *text, struct dn_shape *s)
+int cli_parse_shape(const char *text, struct dn_shape *s)
 {
     const char *p = text;
     s->ndim = 0;
@@ -95,7 +95,7 @@ int dn_parse_shape(const char *text, struct dn_shape *s)
     return s->ndim ? 0 : -1;
 }
 
-struct dn_shape dn_concrete_input_shape(const struct dn_graph *g, int i, const char *file, int quiet)
+struct dn_shape cli_concrete_input_shape(const struct dn_graph *g, int i, const char *file, int quiet)
 {
     struct dn_shape s = dn_graph_input_shape(g, i);
     int assumed = 0;
@@ -106,13 +106,13 @@ struct dn_shape dn_concrete_input_shape(const struct dn_graph *g, int i, const c
         }
     if (assumed && !quiet) {
         char buf[96];
-        dn_err(file, "note: input '%s' has dynamic dims; assuming %s", dn_graph_input_name(g, i),
+        cli_err(file, "note: input '%s' has dynamic dims; assuming %s", dn_graph_input_name(g, i),
                dn_shape_str(&s, buf, sizeof buf));
     }
     return s;
 }
 
-enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **s,
+enum dn_status cli_session_for(const struct dn_graph *g, struct dn_session **s,
                                   struct dn_shape *have, const struct dn_shape *want,
                                   const char *file, const char *model,
                                   const struct dn_session_opts *opts)
@@ -127,8 +127,8 @@ enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **
         opts = &dflt;
     }
     if (opts->isa == DN_ISA_AUTO)
-        dn_cli_isa_env_check();
-    dn_diag_hold();
+        cli_isa_env_check();
+    cli_diag_hold();
     enum dn_status st = dn_session_init_opts(s, g, 1, want, opts);
     if (st == DN_ERR_SHAPE && dn_graph_input_count(g) == 1) {
         /* the shape the model declares failing is the model's fault */
@@ -139,7 +139,7 @@ enum dn_status dn_cli_session_for(const struct dn_graph *g, struct dn_session **
         if (as_declared)
             st = DN_ERR_INVALID;
     }
-    dn_diag_release(st == DN_ERR_SHAPE || st == DN_ERR_NOMEM || !model ? file : model);
+    cli_diag_release(st == DN_ERR_SHAPE || st == DN_ERR_NOMEM || !model ? file : model);
     if (st == DN_OK)
         *have = *want;
     return st;

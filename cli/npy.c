@@ -109,7 +109,7 @@ static int scan_shape(struct scan *s, struct dn_shape *shape)
     }
 }
 
-int dn_npy_parse_header(const char *h, size_t len, struct dn_shape *shape, char *err, size_t errlen)
+int cli_npy_parse_header(const char *h, size_t len, struct dn_shape *shape, char *err, size_t errlen)
 {
     struct scan s = {h, h + len, err, errlen};
     char key[32], descr[32];
@@ -196,7 +196,7 @@ int dn_npy_parse_header(const char *h, size_t len, struct dn_shape *shape, char 
     return 0;
 }
 
-int dn_npy_read(FILE *f, struct dn_shape *shape, float **data, char *err, size_t errlen)
+int cli_npy_read(FILE *f, struct dn_shape *shape, float **data, char *err, size_t errlen)
 {
     unsigned char pre[10];
     char *h = NULL;
@@ -236,7 +236,7 @@ int dn_npy_read(FILE *f, struct dn_shape *shape, float **data, char *err, size_t
         snprintf(err, errlen, "malformed .npy header: a NUL byte");
         goto fail;
     }
-    if (dn_npy_parse_header(h, hlen, shape, err, errlen))
+    if (cli_npy_parse_header(h, hlen, shape, err, errlen))
         goto fail;
     size_t need = (size_t)dn_shape_numel(shape) * 4, have = 0, cap = 0;
     /* grow with the bytes that arrive, not with what the header claims */
@@ -281,7 +281,7 @@ fail:
     return -1;
 }
 
-int dn_npy_write(FILE *f, const struct dn_shape *shape, const float *data)
+int cli_npy_write(FILE *f, const struct dn_shape *shape, const float *data)
 {
     char dict[512];
     int len = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");

@@ -1,6 +1,6 @@
-/* output.c: output files that appear whole or not at all (see cli.h, dn_out).
+/* output.c: output files that appear whole or not at all (see cli.h, cli_out).
  *
- * dn_out_open makes "DIR/.NAME.XXXXXX" beside the target with mkstemp (so the
+ * cli_out_open makes "DIR/.NAME.XXXXXX" beside the target with mkstemp (so the
  * rename stays on one file system), gives it the mode a plain fopen would
  * (0666 less the umask), and records its name for the signal handler: an
  * interrupt removes the temporary and then dies of the signal as before.
@@ -26,7 +26,7 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-int dn_out_open(struct dn_out *o, const char *path)
+int cli_out_open(struct cli_out *o, const char *path)
 {
     o->path = path;
     o->tmp[0] = '\0';
@@ -39,19 +39,19 @@ int dn_out_open(struct dn_out *o, const char *path)
     int dirlen = slash ? (int)(slash - path + 1) : 0;
     if (snprintf(o->tmp, sizeof o->tmp, "%.*s.%s.XXXXXX", dirlen, path, slash ? slash + 1 : path) >=
         (int)sizeof o->tmp) {
-        dn_err(path, "file name is too long");
+        cli_err(path, "file name is too long");
         o->tmp[0] = '\0';
         return -1;
     }
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        dn_err(path, "is a directory");
+        cli_err(path, "is a directory");
         o->tmp[0] = '\0';
         return -1;
     }
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
-        dn_err(path, "cannot create a file here: %s", strerror(errno));
+        cli_err(path, "cannot create a file here: %s", strerror(errno));
         o->tmp[0] = '\0';
         return -1;
     }
@@ -65,15 +65,15 @@ int dn_out_open(struct dn_out *o, const char *path)
     signal(SIGHUP, on_signal);
     o->f = fdopen(fd, "wb");
     if (!o->f) {
-        dn_err(path, "%s", strerror(errno));
+        cli_err(path, "%s", strerror(errno));
         close(fd);
-        dn_out_abort(o);
+        cli_out_abort(o);
         return -1;
     }
     return 0;
 }
 
-void dn_out_abort(struct dn_out *o)
+void cli_out_abort(struct cli_out *o)
 {
     if (o->f && o->f != stdout)
         fclose(o->f);
@@ -85,18 +85,18 @@ void dn_out_abort(struct dn_out *o)
     have_pending = 0;
 }
 
-int dn_out_commit(struct dn_out *o)
+int cli_out_commit(struct cli_out *o)
 {
     if (o->f == stdout) {
         o->f = NULL;
-        if (dn_stdout_broken())
+        if (cli_stdout_broken())
             return 0;
         if (fflush(stdout) != 0 || ferror(stdout)) {
             if (errno == EPIPE) {
-                dn_note_write_error(EPIPE);
+                cli_note_write_error(EPIPE);
                 return 0;
             }
-            dn_err(o->path, "write error: %s", strerror(errno));
+            cli_err(o->path, "write error: %s", strerror(errno));
             return -1;
         }
         return 0;
@@ -109,8 +109,8 @@ int dn_out_commit(struct dn_out *o)
     if (!bad && rename(o->tmp, o->path) != 0)
         bad = 1, e = errno;
     if (bad) {
-        dn_err(o->path, "write error: %s", strerror(e));
-        dn_out_abort(o);
+        cli_err(o->path, "write error: %s", strerror(e));
+        cli_out_abort(o);
         return -1;
     }
     o->tmp[0] = '\0';

@@ -29,7 +29,7 @@
 #define PRECISION_BITS (32 - 8 - 2) /* as Pillow's Resample.c */
 
 
-void dn_preprocess_opts_default(struct dn_preprocess_opts *o)
+void cli_preprocess_opts_default(struct cli_preprocess_opts *o)
 {
     /* double constants rounded to float, as torch.as_tensor(float32) */
     static const double mean[3] = {0.485, 0.456, 0.406};
@@ -47,7 +47,7 @@ void dn_preprocess_opts_default(struct dn_preprocess_opts *o)
     o->gray = 0;
 }
 
-/* A whole decimal integer in 1..DN_PREPROCESS_MAX_SIZE; *end gets the
+/* A whole decimal integer in 1..CLI_PREPROCESS_MAX_SIZE; *end gets the
  * first character after it. */
 static int parse_size(const char *s, int *v, const char **end)
 {
@@ -57,7 +57,7 @@ static int parse_size(const char *s, int *v, const char **end)
     if (!isdigit((unsigned char)*s))
         return -1;
     n = strtol(s, &e, 10);
-    if (n < 1 || n > DN_PREPROCESS_MAX_SIZE)
+    if (n < 1 || n > CLI_PREPROCESS_MAX_SIZE)
         return -1;
     *v = (int)n;
     *end = e;
@@ -108,7 +108,7 @@ static int parse_triple(const char *s, float v[3])
     return 0;
 }
 
-int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
+int cli_preprocess_opts_set(struct cli_preprocess_opts *o, const char *key,
                            const char *value, char *err, size_t errlen)
 {
     const char *end;
@@ -116,15 +116,15 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
     int a, b, i;
 
     if (!o || !key || !value) {
-        dn_set_err(err, errlen, "missing preprocessing option or value");
+        cli_set_err(err, errlen, "missing preprocessing option or value");
         return -1;
     }
     if (strcmp(key, "resize") == 0) {
         if (strcmp(value, "none") == 0) {
             a = 0;
         } else if (parse_size(value, &a, &end) || *end) {
-            dn_set_err(err, errlen, "invalid resize '%s': expected an integer "
-                    "in 1..%d or none", value, DN_PREPROCESS_MAX_SIZE);
+            cli_set_err(err, errlen, "invalid resize '%s': expected an integer "
+                    "in 1..%d or none", value, CLI_PREPROCESS_MAX_SIZE);
             return -1;
         }
         o->resize = a;
@@ -132,9 +132,9 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
         if (strcmp(value, "none") == 0) {
             a = b = 0;
         } else if (parse_crop(value, &a, &b)) {
-            dn_set_err(err, errlen, "invalid crop '%s': expected N or HxW with "
+            cli_set_err(err, errlen, "invalid crop '%s': expected N or HxW with "
                     "integers in 1..%d, or none", value,
-                    DN_PREPROCESS_MAX_SIZE);
+                    CLI_PREPROCESS_MAX_SIZE);
             return -1;
         }
         o->crop_h = a;
@@ -143,13 +143,13 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
         int is_std = key[0] == 's';
 
         if (parse_triple(value, v)) {
-            dn_set_err(err, errlen, "invalid %s '%s': expected one or three "
+            cli_set_err(err, errlen, "invalid %s '%s': expected one or three "
                     "comma-separated numbers", key, value);
             return -1;
         }
         for (i = 0; is_std && i < 3; i++) {
             if (v[i] == 0.0f) {
-                dn_set_err(err, errlen, "invalid std '%s': must not be zero",
+                cli_set_err(err, errlen, "invalid std '%s': must not be zero",
                         value);
                 return -1;
             }
@@ -161,12 +161,12 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
         } else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0) {
             o->gray = 0;
         } else {
-            dn_set_err(err, errlen, "invalid gray '%s': expected 0, 1, true or "
+            cli_set_err(err, errlen, "invalid gray '%s': expected 0, 1, true or "
                     "false", value);
             return -1;
         }
     } else {
-        dn_set_err(err, errlen, "unknown preprocessing option '%s'", key);
+        cli_set_err(err, errlen, "unknown preprocessing option '%s'", key);
         return -1;
     }
     return 0;
@@ -174,7 +174,7 @@ int dn_preprocess_opts_set(struct dn_preprocess_opts *o, const char *key,
 
 /* torchvision _compute_resized_output_size for an int size:
  * short side = N, long side = int(N * long / short). */
-static int resized_dims(const struct dn_preprocess_opts *o, int w, int h,
+static int resized_dims(const struct cli_preprocess_opts *o, int w, int h,
                         int *rw, int *rh)
 {
     int shrt = w <= h ? w : h, lng = w <= h ? h : w;
@@ -192,7 +192,7 @@ static int resized_dims(const struct dn_preprocess_opts *o, int w, int h,
     return 0;
 }
 
-void dn_preprocess_dims(const struct dn_preprocess_opts *o, int img_w,
+void cli_preprocess_dims(const struct cli_preprocess_opts *o, int img_w,
                         int img_h, int *c, int *h, int *w)
 {
     int rw = 0, rh = 0, ok;
@@ -315,7 +315,7 @@ static unsigned char convolve(const unsigned char *in, size_t stride, int n,
 }
 
 /* Gray conversion (Pillow rgb2l) or gray replication (l2rgb) to nc. */
-static unsigned char *convert_channels(const struct dn_image *img, int nc)
+static unsigned char *convert_channels(const struct cli_image *img, int nc)
 {
     size_t i, n = (size_t)img->width * img->height;
     const unsigned char *p = img->pixels;
@@ -333,8 +333,8 @@ static unsigned char *convert_channels(const struct dn_image *img, int nc)
     return out;
 }
 
-int dn_preprocess_run(const struct dn_image *img,
-                      const struct dn_preprocess_opts *o, float *out,
+int cli_preprocess_run(const struct cli_image *img,
+                      const struct cli_preprocess_opts *o, float *out,
                       char *err, size_t errlen)
 {
     struct coeffs ch = {0, NULL, NULL}, cv = {0, NULL, NULL};
@@ -346,12 +346,12 @@ int dn_preprocess_run(const struct dn_image *img,
 
     if (!img || !o || !out || !img->pixels || img->width < 1 ||
         img->height < 1 || (img->channels != 1 && img->channels != 3)) {
-        dn_set_err(err, errlen, "invalid image or preprocessing arguments");
+        cli_set_err(err, errlen, "invalid image or preprocessing arguments");
         return -1;
     }
     for (c = 0; c < (o->gray ? 1 : 3); c++) {
         if (o->std[c] == 0.0f) {
-            dn_set_err(err, errlen, "std must not be zero");
+            cli_set_err(err, errlen, "std must not be zero");
             return -1;
         }
     }
@@ -359,7 +359,7 @@ int dn_preprocess_run(const struct dn_image *img,
     h = img->height;
     nc = o->gray ? 1 : 3;
     if (resized_dims(o, w, h, &rw, &rh)) {
-        dn_set_err(err, errlen, "resized image too large for %dx%d input", w, h);
+        cli_set_err(err, errlen, "resized image too large for %dx%d input", w, h);
         return -1;
     }
     src = img->pixels;
@@ -455,7 +455,7 @@ int dn_preprocess_run(const struct dn_image *img,
     ret = 0;
 fail: /* past the argument checks only allocations can fail */
     if (ret)
-        dn_set_err(err, errlen, "out of memory preprocessing %dx%d image", w, h);
+        cli_set_err(err, errlen, "out of memory preprocessing %dx%d image", w, h);
     coeffs_free(&ch);
     coeffs_free(&cv);
     if (res != tmp)

@@ -26,22 +26,22 @@ static const char *fixture(const char *name)
     return path;
 }
 
-/* Read and decode a fixture; returns dn_image_decode's result. */
-static int load(const char *name, size_t max_pixels, struct dn_image *img,
+/* Read and decode a fixture; returns cli_image_decode's result. */
+static int load(const char *name, size_t max_pixels, struct cli_image *img,
                 char *err, size_t errlen)
 {
     unsigned char *data;
     size_t size;
     int rc;
 
-    ck_assert_msg(dn_file_read_all(fixture(name), &data, &size, err,
+    ck_assert_msg(cli_file_read_all(fixture(name), &data, &size, err,
                                    errlen) == 0, "%s: %s", name, err);
-    rc = dn_image_decode(data, size, max_pixels, img, err, errlen);
+    rc = cli_image_decode(data, size, max_pixels, img, err, errlen);
     free(data);
     return rc;
 }
 
-static void assert_pixels(const char *name, const struct dn_image *img,
+static void assert_pixels(const char *name, const struct cli_image *img,
                           int w, int h, const unsigned char *expect)
 {
     int i;
@@ -97,20 +97,20 @@ static const struct {
 
 START_TEST(test_decode_3x2)
 {
-    struct dn_image img;
+    struct cli_image img;
     char err[256] = "";
 
     ck_assert_msg(load(png_cases[_i].name, 0, &img, err, sizeof err) == 0,
                   "%s: %s", png_cases[_i].name, err);
     assert_pixels(png_cases[_i].name, &img, 3, 2, png_cases[_i].rgb);
-    dn_image_free(&img);
+    cli_image_free(&img);
     ck_assert_ptr_null(img.pixels);
 }
 END_TEST
 
 START_TEST(test_decode_interlaced)
 {
-    struct dn_image img;
+    struct cli_image img;
     char err[256] = "";
     int x, y;
 
@@ -126,7 +126,7 @@ START_TEST(test_decode_interlaced)
                           p[2] == (x + y) * 14, "pixel %d,%d", x, y);
         }
     }
-    dn_image_free(&img);
+    cli_image_free(&img);
 }
 END_TEST
 
@@ -142,7 +142,7 @@ static const struct {
 
 START_TEST(test_decode_corrupt)
 {
-    struct dn_image img;
+    struct cli_image img;
     char err[256] = "";
 
     ck_assert_int_eq(load(bad_cases[_i].name, 0, &img, err, sizeof err), -1);
@@ -155,26 +155,26 @@ END_TEST
 
 START_TEST(test_decode_not_an_image)
 {
-    struct dn_image img;
+    struct cli_image img;
     char err[256] = "";
     const unsigned char text[] = "hello, world", sig[] = {0xff, 0xd8, 0xff};
 
-    ck_assert_int_eq(dn_image_decode(text, sizeof text, 0, &img, err,
+    ck_assert_int_eq(cli_image_decode(text, sizeof text, 0, &img, err,
                                      sizeof err), -1);
     ck_assert_str_eq(err, "unrecognized image format (expected jpeg or png)");
-    ck_assert_int_eq(dn_image_decode(text, 0, 0, &img, err, sizeof err), -1);
+    ck_assert_int_eq(cli_image_decode(text, 0, 0, &img, err, sizeof err), -1);
     ck_assert_str_eq(err, "empty image data");
-    ck_assert_int_eq(dn_image_decode(sig, sizeof sig, 0, &img, err,
+    ck_assert_int_eq(cli_image_decode(sig, sizeof sig, 0, &img, err,
                                      sizeof err), -1);
     ck_assert_ptr_null(img.pixels);
     /* a NULL error buffer is allowed */
-    ck_assert_int_eq(dn_image_decode(text, sizeof text, 0, &img, NULL, 0), -1);
+    ck_assert_int_eq(cli_image_decode(text, sizeof text, 0, &img, NULL, 0), -1);
 }
 END_TEST
 
 START_TEST(test_decode_max_pixels)
 {
-    struct dn_image img;
+    struct cli_image img;
     char err[256] = "";
 
     ck_assert_int_eq(load("rgb8.png", 5, &img, err, sizeof err), -1);
@@ -182,9 +182,9 @@ START_TEST(test_decode_max_pixels)
     ck_assert_int_eq(load("big.jpg", 767, &img, err, sizeof err), -1);
     ck_assert_str_eq(err, "image too large: 32x24 exceeds 767 pixels");
     ck_assert_int_eq(load("rgb8.png", 6, &img, err, sizeof err), 0);
-    dn_image_free(&img);
+    cli_image_free(&img);
     ck_assert_int_eq(load("big.jpg", 768, &img, err, sizeof err), 0);
-    dn_image_free(&img);
+    cli_image_free(&img);
 }
 END_TEST
 
@@ -194,41 +194,41 @@ START_TEST(test_file_read_missing)
     size_t size = 1;
     char err[256] = "";
 
-    ck_assert_int_eq(dn_file_read_all(fixture("missing.png"), &data, &size,
+    ck_assert_int_eq(cli_file_read_all(fixture("missing.png"), &data, &size,
                                       err, sizeof err), -1);
     ck_assert_ptr_null(data);
     /* the caller prefixes the file name; the message is the reason alone */
     ck_assert_msg(strcmp(err, strerror(ENOENT)) == 0, "message '%s'", err);
-    dn_image_free(NULL);
+    cli_image_free(NULL);
 }
 END_TEST
 
 /* ---- preprocessing --------------------------------------------------- */
 
 /* Run with mean 0, std 1 and compare with pixel / 255 (8-bit values). */
-static void run_u8(const struct dn_image *img, const char *resize,
+static void run_u8(const struct cli_image *img, const char *resize,
                    const char *crop, int gray, int ec, int eh, int ew,
                    const unsigned char *expect)
 {
-    struct dn_preprocess_opts o;
+    struct cli_preprocess_opts o;
     char err[256] = "";
     float out[64];
     int c, h, w, i;
 
-    dn_preprocess_opts_default(&o);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "resize", resize, err,
+    cli_preprocess_opts_default(&o);
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "resize", resize, err,
                                             sizeof err), 0);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "crop", crop, err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "crop", crop, err,
                                             sizeof err), 0);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "mean", "0", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "mean", "0", err,
                                             sizeof err), 0);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "std", "1", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "std", "1", err,
                                             sizeof err), 0);
     o.gray = gray;
-    dn_preprocess_dims(&o, img->width, img->height, &c, &h, &w);
+    cli_preprocess_dims(&o, img->width, img->height, &c, &h, &w);
     ck_assert_msg(c == ec && h == eh && w == ew, "dims %dx%dx%d", c, h, w);
     ck_assert_int_le(c * h * w, 64);
-    ck_assert_msg(dn_preprocess_run(img, &o, out, err, sizeof err) == 0,
+    ck_assert_msg(cli_preprocess_run(img, &o, out, err, sizeof err) == 0,
                   "%s", err);
     for (i = 0; i < c * h * w; i++)
         ck_assert_msg(out[i] == (float)expect[i] / 255.0f,
@@ -243,7 +243,7 @@ START_TEST(test_resize_down)
      * row 0 -> 50 160, row 1 -> 60 170. Vertical 2 -> 1: 1/2 1/2, with
      * the +0.5 bias: (50 + 60 + 1) / 2 = 55, (160 + 170 + 1) / 2 = 165. */
     unsigned char px[] = {0, 70, 140, 210, 10, 80, 150, 220};
-    struct dn_image img = {4, 2, 1, px};
+    struct cli_image img = {4, 2, 1, px};
     const unsigned char expect[] = {55, 165};
 
     run_u8(&img, "1", "none", 1, 1, 1, 2, expect);
@@ -255,7 +255,7 @@ START_TEST(test_resize_up)
     /* 2x2 -> resize 4: centers 0.25 0.75 1.25 1.75, support 1 ->
      * outputs 0, 0.75a+0.25b = 25, 0.25a+0.75b = 75, 100 per row. */
     unsigned char px[] = {0, 100, 0, 100};
-    struct dn_image img = {2, 2, 1, px};
+    struct cli_image img = {2, 2, 1, px};
     const unsigned char full[] = {0, 25, 75, 100, 0, 25, 75, 100,
                                   0, 25, 75, 100, 0, 25, 75, 100};
     const unsigned char center[] = {25, 75, 25, 75};
@@ -270,7 +270,7 @@ START_TEST(test_crop_offsets)
     /* left = int(round((5 - cw) / 2.0)), Python rounds half to even;
      * larger crops pad (cw - 5) // 2 zeros before, the rest after */
     unsigned char px[] = {10, 20, 30, 40, 50};
-    struct dn_image img = {5, 1, 1, px};
+    struct cli_image img = {5, 1, 1, px};
     const unsigned char c2[] = {30, 40};               /* round(1.5) = 2 */
     const unsigned char c3[] = {20, 30, 40};           /* round(1.0) = 1 */
     const unsigned char c4[] = {10, 20, 30, 40};       /* round(0.5) = 0 */
@@ -291,10 +291,10 @@ START_TEST(test_gray_and_channels)
 {
     /* Pillow rgb2l: (R*19595 + G*38470 + B*7471 + 0x8000) >> 16 */
     unsigned char rgb[] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 1, 2, 3};
-    struct dn_image img = {4, 1, 3, rgb};
+    struct cli_image img = {4, 1, 3, rgb};
     const unsigned char l[] = {76, 150, 29, 2};
     unsigned char g[] = {7, 9};
-    struct dn_image gimg = {2, 1, 1, g};
+    struct cli_image gimg = {2, 1, 1, g};
     const unsigned char g3[] = {7, 9, 7, 9, 7, 9};     /* replicated, CHW */
 
     run_u8(&img, "none", "none", 1, 1, 1, 4, l);
@@ -306,43 +306,43 @@ START_TEST(test_normalize_matches_torch)
 {
     /* torchvision ToTensor + Normalize(ImageNet) of RGB (255, 0, 128) */
     unsigned char px[] = {255, 0, 128};
-    struct dn_image img = {1, 1, 3, px};
+    struct cli_image img = {1, 1, 3, px};
     const float expect[] = {0x1.1fdc3ap+1f, -0x1.049248p+1f, 0x1.b4ba78p-2f};
-    struct dn_preprocess_opts o;
+    struct cli_preprocess_opts o;
     char err[256];
     float out[3];
     int i;
 
-    dn_preprocess_opts_default(&o);
+    cli_preprocess_opts_default(&o);
     o.resize = o.crop_h = o.crop_w = 0;
-    ck_assert_int_eq(dn_preprocess_run(&img, &o, out, err, sizeof err), 0);
+    ck_assert_int_eq(cli_preprocess_run(&img, &o, out, err, sizeof err), 0);
     for (i = 0; i < 3; i++)
         ck_assert_msg(out[i] == expect[i], "channel %d: %a", i, out[i]);
     o.std[1] = 0.0f;
-    ck_assert_int_eq(dn_preprocess_run(&img, &o, out, err, sizeof err), -1);
+    ck_assert_int_eq(cli_preprocess_run(&img, &o, out, err, sizeof err), -1);
     ck_assert_str_eq(err, "std must not be zero");
-    ck_assert_int_eq(dn_preprocess_run(NULL, &o, out, err, sizeof err), -1);
+    ck_assert_int_eq(cli_preprocess_run(NULL, &o, out, err, sizeof err), -1);
 }
 END_TEST
 
 START_TEST(test_dims)
 {
-    struct dn_preprocess_opts o;
+    struct cli_preprocess_opts o;
     int c, h, w;
 
-    dn_preprocess_opts_default(&o);
+    cli_preprocess_opts_default(&o);
     ck_assert_int_eq(o.resize, 256);
     ck_assert(o.mean[0] == (float)0.485 && o.std[2] == (float)0.225);
-    dn_preprocess_dims(&o, 640, 480, &c, &h, &w);
+    cli_preprocess_dims(&o, 640, 480, &c, &h, &w);
     ck_assert(c == 3 && h == 224 && w == 224);
     o.crop_h = o.crop_w = 0;
-    dn_preprocess_dims(&o, 640, 480, &c, &h, &w); /* int(256 * 640 / 480) */
+    cli_preprocess_dims(&o, 640, 480, &c, &h, &w); /* int(256 * 640 / 480) */
     ck_assert(c == 3 && h == 256 && w == 341);
     o.gray = 1;
-    dn_preprocess_dims(&o, 480, 640, &c, &h, &w);
+    cli_preprocess_dims(&o, 480, 640, &c, &h, &w);
     ck_assert(c == 1 && h == 341 && w == 256);
     o.resize = 0;
-    dn_preprocess_dims(&o, 17, 5, &c, &h, &w);
+    cli_preprocess_dims(&o, 17, 5, &c, &h, &w);
     ck_assert(c == 1 && h == 5 && w == 17);
 }
 END_TEST
@@ -358,49 +358,49 @@ START_TEST(test_opts_set)
         {"std", "0"}, {"std", "0.2,0,0.2"}, {"std", "1e-50"},
         {"gray", "yes"}, {"gray", ""}, {"size", "1"},
     };
-    struct dn_preprocess_opts o, before;
+    struct cli_preprocess_opts o, before;
     char err[256];
     size_t i;
 
-    dn_preprocess_opts_default(&o);
+    cli_preprocess_opts_default(&o);
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         before = o;
         err[0] = '\0';
-        ck_assert_msg(dn_preprocess_opts_set(&o, bad[i][0], bad[i][1], err,
+        ck_assert_msg(cli_preprocess_opts_set(&o, bad[i][0], bad[i][1], err,
                                              sizeof err) == -1,
                       "%s=%s accepted", bad[i][0], bad[i][1]);
         ck_assert_msg(err[0] >= 'a' && err[0] <= 'z', "message '%s'", err);
         ck_assert(memcmp(&o, &before, sizeof o) == 0);
     }
-    dn_preprocess_opts_set(&o, "std", "0", err, sizeof err);
+    cli_preprocess_opts_set(&o, "std", "0", err, sizeof err);
     ck_assert_str_eq(err, "invalid std '0': must not be zero");
 
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "crop", "3x4", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "crop", "3x4", err,
                                             sizeof err), 0);
     ck_assert(o.crop_h == 3 && o.crop_w == 4);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "crop", "7", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "crop", "7", err,
                                             sizeof err), 0);
     ck_assert(o.crop_h == 7 && o.crop_w == 7);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "crop", "none", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "crop", "none", err,
                                             sizeof err), 0);
     ck_assert(o.crop_h == 0 && o.crop_w == 0);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "resize", "none", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "resize", "none", err,
                                             sizeof err), 0);
     ck_assert_int_eq(o.resize, 0);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "resize", "320", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "resize", "320", err,
                                             sizeof err), 0);
     ck_assert_int_eq(o.resize, 320);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "mean", "0.5", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "mean", "0.5", err,
                                             sizeof err), 0);
     ck_assert(o.mean[0] == 0.5f && o.mean[1] == 0.5f && o.mean[2] == 0.5f);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "std", "0.1, 0.2 ,0.3", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "std", "0.1, 0.2 ,0.3", err,
                                             sizeof err), 0);
     ck_assert(o.std[0] == (float)0.1 && o.std[1] == (float)0.2 &&
               o.std[2] == (float)0.3);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "gray", "true", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "gray", "true", err,
                                             sizeof err), 0);
     ck_assert_int_eq(o.gray, 1);
-    ck_assert_int_eq(dn_preprocess_opts_set(&o, "gray", "0", err,
+    ck_assert_int_eq(cli_preprocess_opts_set(&o, "gray", "0", err,
                                             sizeof err), 0);
     ck_assert_int_eq(o.gray, 0);
 }

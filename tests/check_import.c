@@ -33,7 +33,7 @@ static float *load_npy(const char *path, struct dn_shape *shape)
     float *data = NULL;
     char err[256];
     ck_assert_msg(f != NULL, "cannot open %s", path);
-    int rc = dn_npy_read(f, shape, &data, err, sizeof err);
+    int rc = cli_npy_read(f, shape, &data, err, sizeof err);
     fclose(f);
     ck_assert_msg(rc == 0, "%s: %s", path, err);
     return data;

@@ -10,22 +10,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct dn_image img = {0};
-    struct dn_preprocess_opts o;
+    struct cli_image img = {0};
+    struct cli_preprocess_opts o;
     char err[256];
     int c, h, w;
-    if (dn_image_decode(data, size, (size_t)1 << 20, &img, err, sizeof err))
+    if (cli_image_decode(data, size, (size_t)1 << 20, &img, err, sizeof err))
         return 0;
-    dn_preprocess_opts_default(&o);
-    dn_preprocess_opts_set(&o, "resize", "40", err, sizeof err);
-    dn_preprocess_opts_set(&o, "crop", "32", err, sizeof err);
+    cli_preprocess_opts_default(&o);
+    cli_preprocess_opts_set(&o, "resize", "40", err, sizeof err);
+    cli_preprocess_opts_set(&o, "crop", "32", err, sizeof err);
     if (size % 2)
-        dn_preprocess_opts_set(&o, "gray", "1", err, sizeof err);
-    dn_preprocess_dims(&o, img.width, img.height, &c, &h, &w);
+        cli_preprocess_opts_set(&o, "gray", "1", err, sizeof err);
+    cli_preprocess_dims(&o, img.width, img.height, &c, &h, &w);
     float *t = malloc(sizeof(float) * (size_t)c * (size_t)h * (size_t)w);
     if (t)
-        dn_preprocess_run(&img, &o, t, err, sizeof err);
+        cli_preprocess_run(&img, &o, t, err, sizeof err);
     free(t);
-    dn_image_free(&img);
+    cli_image_free(&img);
     return 0;
 }

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FILE *f = len ? fmemopen((void *)p, len, "rb") : NULL;
         if (!f)
             return 0;
-        if (dn_npy_read(f, &shape, &t, err, sizeof err) == 0) {
+        if (cli_npy_read(f, &shape, &t, err, sizeof err) == 0) {
             volatile float sink = 0;
             int64_t n = dn_shape_numel(&shape);
             for (int64_t i = 0; i < n; i++) /* every element must be readable */
@@ -33,9 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         uint32_t n, rows, cols;
         if (data[0] % 3 == 1)
-            dn_idx_images(p, len, &n, &rows, &cols, err, sizeof err);
+            cli_idx_images(p, len, &n, &rows, &cols, err, sizeof err);
         else
-            dn_idx_labels(p, len, len >= 8 ? (uint32_t)(len - 8) : 0, err, sizeof err);
+            cli_idx_labels(p, len, len >= 8 ? (uint32_t)(len - 8) : 0, err, sizeof err);
     }
     return 0;
 }
