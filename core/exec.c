@@ -73,6 +73,13 @@ struct step {
     int trans_b;
     int64_t J;
     const float *wsrc;
+    const float *pf;               /* the next Winograd conv's packed weights (prefetched) */
+    size_t pf_bytes;
+    /* bound at dn_exec_bind: the shared buffers; a step copy narrowed to one
+     * image (run_all) points at that image's slice of them */
+    float *stage;                  /* staged input */
+    float *apack;                  /* pixrows: packed pixel tiles */
+    int slot;                      /* per-thread scratch slot; -1: the calling thread's */
 };
 
 struct dn_exec {
@@ -94,6 +101,8 @@ struct dn_exec {
     enum dn_status st;             /* first failure of a reference step */
     int no_wino;                   /* im2col for every 3x3 (DENSENET_NO_WINOGRAD, for comparisons) */
     int no_pixrows;                /* pixel panels on every map (DENSENET_NO_PIXROWS, likewise) */
+    int split;                     /* steps [0, split) run image by image (batch > 1) */
+    int no_image_parallel;         /* ... never one image per thread (DENSENET_NO_IMAGE_PARALLEL) */
 };
 
 static int64_t cdiv(int64_t a, int64_t b)
@@ -119,6 +128,12 @@ static float *aligned_floats(size_t n)
 {
     size_t bytes = (n * sizeof(float) + DN_ALIGN - 1) / DN_ALIGN * DN_ALIGN;
     return aligned_alloc(DN_ALIGN, bytes ? bytes : DN_ALIGN);
+}
+
+/* the calling thread's scratch (or the slot a step copy names) */
+static float *thread_scratch(const struct dn_exec *e, const struct step *s, int ith)
+{
+    return e->scratch + (size_t)(s->slot >= 0 ? s->slot : ith) * e->scratch_floats;
 }
 
 /* ---- conv ---------------------------------------------------------------- */
@@ -163,7 +178,7 @@ static void conv_stage(const struct dn_exec *e, const struct step *s, int ith, i
         e->k->stage_plane(s->x + b * s->x_bs + c * s->H * s->W, s->H, s->W,
                           fx->pre_scale ? fx->pre_scale[c] : 1.0f, fx->pre_scale ? fx->pre_shift[c] : 0.0f,
                           fx->pre_scale != NULL, fx->pre_relu, fx->pre_pool, s->geom.pad_begin[0],
-                          s->geom.pad_begin[1], s->HS, s->WS, e->stage + p * s->HS * s->WS);
+                          s->geom.pad_begin[1], s->HS, s->WS, s->stage + p * s->HS * s->WS);
     }
 }
 
@@ -180,7 +195,7 @@ static void conv_pack(const struct dn_exec *e, const struct step *s, int64_t b, 
                         fx->pre_scale ? fx->pre_shift + k0 : NULL, fx->pre_relu, dst);
     } else if (s->pooled1x1) {
         /* pooled 1x1: the staged planes are the rows */
-        const float *stage = e->stage + b * s->C * s->HS * s->WS + n0 + k0 * s->HS * s->WS;
+        const float *stage = s->stage + b * s->C * s->HS * s->WS + n0 + k0 * s->HS * s->WS;
         e->k->pack_rows(stage, s->HS * s->WS, kc, n, nr, NULL, NULL, 0, dst);
     } else
         e->k->pack_im2col(ic, k0, kc, n, nr, dst);
@@ -191,7 +206,7 @@ static void conv_runs(const struct dn_exec *e, const struct step *s, int64_t b, 
                       struct dn_im2col *ic)
 {
     const struct dn_window_geom *g = &s->geom;
-    ic->stage = e->stage + b * s->C * s->HS * s->WS;
+    ic->stage = s->stage + b * s->C * s->HS * s->WS;
     ic->plane = s->HS * s->WS;
     ic->ws = s->WS;
     ic->sw = g->stride[1];
@@ -226,7 +241,7 @@ static void conv_gemm(const struct dn_exec *e, const struct step *s, int ith, in
     const int mr = e->k->mr, nr = e->k->nr;
     const int64_t OHW = s->OH * s->OW, np = cdiv(OHW, nr), K = s->K, kc_max = kc_of(K);
     const int64_t mt = cdiv(s->M, mr), mg = conv_groups(s, mr, nr);
-    float *bpack = e->scratch + (size_t)ith * e->scratch_floats;
+    float *bpack = thread_scratch(e, s, ith);
     struct dn_im2col ic;
     int64_t lo, hi;
     slice(s->N * np * mg, ith, nth, &lo, &hi);
@@ -273,7 +288,7 @@ static void conv_pixrows_pack(const struct dn_exec *e, const struct step *s, int
     for (int64_t t = lo; t < hi; t++) {
         int64_t b = t / nt, px0 = (t % nt) * mr;
         int m = (int)(OHW - px0 < mr ? OHW - px0 : mr);
-        float *dst = e->apack + t * K * mr;
+        float *dst = s->apack + t * K * mr;
         if (s->direct && mr == 8 && e->k->pack_rows_pair && t + 1 < hi && (t + 1) % nt != 0) {
             /* this tile and the next of the same image from one 16-wide load per row */
             int m2 = (int)(OHW - px0 < 2 * mr ? OHW - px0 : 2 * mr);
@@ -286,7 +301,7 @@ static void conv_pixrows_pack(const struct dn_exec *e, const struct step *s, int
             e->k->pack_rows(s->x + b * s->x_bs + px0, OHW, K, m, mr, fx->pre_scale, fx->pre_shift,
                             fx->pre_relu, dst);
         else if (s->pooled1x1)
-            e->k->pack_rows(e->stage + b * s->C * s->HS * s->WS + px0, s->HS * s->WS, K, m, mr, NULL,
+            e->k->pack_rows(s->stage + b * s->C * s->HS * s->WS + px0, s->HS * s->WS, K, m, mr, NULL,
                             NULL, 0, dst);
         else {
             conv_runs(e, s, b, px0, m, &ic);
@@ -313,7 +328,7 @@ static void conv_pixrows(const struct dn_exec *e, const struct step *s, int ith,
     const int64_t OHW = s->OH * s->OW, K = s->K, kc_max = kc_of(K);
     const int64_t nt = cdiv(OHW, mr), tiles = s->N * nt, np = cdiv(s->M, nr);
     const int64_t groups = pixrows_groups(tiles, np);
-    float *ct = e->scratch + (size_t)ith * e->scratch_floats;
+    float *ct = thread_scratch(e, s, ith);
     const struct dn_fusion *fx = s->fx;
     int64_t lo, hi;
     slice(np * groups, ith, nth, &lo, &hi);
@@ -332,7 +347,7 @@ static void conv_pixrows(const struct dn_exec *e, const struct step *s, int ith,
             for (int64_t t = t0; t < t1; t++) {
                 int64_t px0 = (t % nt) * mr;
                 int m = (int)(OHW - px0 < mr ? OHW - px0 : mr);
-                e->k->gemm(m, n, kc, e->apack + t * K * mr + k0 * mr, s->wpack + (p * K + k0) * nr,
+                e->k->gemm(m, n, kc, s->apack + t * K * mr + k0 * mr, s->wpack + (p * K + k0) * nr,
                            ct + (t - t0) * mr * nr, nr, &gp);
             }
         }
@@ -376,16 +391,12 @@ static void conv_wino(const struct dn_exec *e, const struct step *s, int ith, in
         .y_bs = s->y_bs,
     };
     /* the next Winograd conv's weights come in while this one computes */
-    for (const struct step *t = s + 1; t < e->steps + e->n_steps; t++)
-        if (t->kind == STEP_CONV && t->wino) {
-            cv.pf = t->wpack;
-            cv.pf_bytes = t->wpack_bytes;
-            break;
-        }
+    cv.pf = s->pf;
+    cv.pf_bytes = s->pf_bytes;
     int64_t lo, hi;
     slice(dn_wino_units(e->k, cv.mode, s->N, s->OH, s->OW), ith, nth, &lo, &hi);
     if (lo < hi)
-        dn_wino_run(e->k, &cv, lo, hi, e->scratch + (size_t)ith * e->scratch_floats);
+        dn_wino_run(e->k, &cv, lo, hi, thread_scratch(e, s, ith));
 }
 
 static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struct dn_node *n,
@@ -424,11 +435,12 @@ static enum dn_status conv_select(struct dn_exec *e, struct step *s, const struc
     /* 3x3 stride 1 without pooling: Winograd F(4x4, 3x3), tiles as the
      * GEMM's rows or columns, or im2col, by padded GEMM volumes
      * (dn_wino_choose has the rule and the measurements; docs/BENCHMARKS.md
-     * "3x3 kernel choice"). DenseNets at batch 1: rows on every map. */
+     * "3x3 kernel choice"). DenseNets at batch 1: rows on every map. Maps
+     * over 16x16 run image by image in a batch (run_all): chosen for one. */
     s->wino = 0;
     if (!fx->pre_pool && gm->kernel[0] == 3 && gm->kernel[1] == 3 && gm->stride[0] == 1 &&
         gm->stride[1] == 1 && gm->dilation[0] == 1 && gm->dilation[1] == 1 && !e->no_wino)
-        s->wino = dn_wino_choose(e->k, s->N, s->M, s->OH, s->OW,
+        s->wino = dn_wino_choose(e->k, s->H * s->W > 256 ? 1 : s->N, s->M, s->OH, s->OW,
                                  s->OH * s->OW <= 256 && !e->no_pixrows);
     if (s->wino) {
         const enum dn_wino_mode mode = (enum dn_wino_mode)s->wino;
@@ -477,7 +489,7 @@ static void pool_run(const struct dn_exec *e, const struct step *s, int ith, int
     const struct dn_window_geom *g = &s->geom;
     const int is_max = n->op == DN_OP_MAXPOOL, cip = n->p.win.count_include_pad;
     const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW;
-    float *tmp = e->scratch + (size_t)ith * e->scratch_floats;
+    float *tmp = thread_scratch(e, s, ith);
     int64_t lo, hi;
     slice(s->N * s->C, ith, nth, &lo, &hi);
     for (int64_t p = lo; p < hi; p++) {
@@ -638,7 +650,7 @@ static void fc_run(const struct dn_exec *e, const struct step *s, int ith, int n
 {
     const int mr = e->k->mr, nr = e->k->nr;
     const int64_t np = cdiv(s->J, nr), K = s->K;
-    float *apack = e->scratch + (size_t)ith * e->scratch_floats;
+    float *apack = thread_scratch(e, s, ith);
     int64_t lo, hi;
     slice(np, ith, nth, &lo, &hi);
     if (lo >= hi)
@@ -697,6 +709,7 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
     e->k = dn_kernels_for(isa);
     e->no_wino = getenv("DENSENET_NO_WINOGRAD") != NULL;
     e->no_pixrows = getenv("DENSENET_NO_PIXROWS") != NULL;
+    e->no_image_parallel = getenv("DENSENET_NO_IMAGE_PARALLEL") != NULL;
     e->steps = calloc((size_t)n_order + 1, sizeof *e->steps);
     e->max_io = 4;
     for (int i = 0; i < n_order; i++) {
@@ -823,6 +836,26 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
     if (!e->k)
         threads = 1;
     e->apack_floats = apack;
+    /* each step prefetches the next Winograd conv's weights */
+    for (int i = e->n_steps - 1, next = -1; i >= 0; i--) {
+        struct step *s = &e->steps[i];
+        if (next >= 0) {
+            s->pf = e->steps[next].wpack;
+            s->pf_bytes = e->steps[next].wpack_bytes;
+        }
+        if (s->kind == STEP_CONV && s->wino)
+            next = i;
+    }
+    /* In a batch, the leading convs and pools on large maps run image by
+     * image, so one image's activations stay in cache through them; the
+     * rest, on small maps, runs on the whole batch at once, whose pixel
+     * tiles fill the GEMMs better. Each image's arithmetic is that of a
+     * batch of one either way. */
+    if (!getenv("DENSENET_BATCH_LAYERWISE"))
+        while (e->split < e->n_steps && e->steps[e->split].N > 1 &&
+               (e->steps[e->split].kind == STEP_CONV || e->steps[e->split].kind == STEP_POOL) &&
+               e->steps[e->split].H * e->steps[e->split].W > 256)
+            e->split++;
     st = dn_pool_init(&e->pool, threads);
     if (st != DN_OK)
         goto fail;
@@ -875,6 +908,9 @@ void dn_exec_bind(struct dn_exec *e)
     for (int i = 0; i < e->n_steps; i++) {
         struct step *s = &e->steps[i];
         const struct dn_node *n = &g->nodes[s->node];
+        s->stage = e->stage;
+        s->apack = e->apack;
+        s->slot = -1;
         if (s->kind == STEP_REF)
             continue;
         s->x = g->values[n->in[0]].data;
@@ -890,47 +926,88 @@ void dn_exec_bind(struct dn_exec *e)
     }
 }
 
+static void run_step(struct dn_exec *e, const struct step *s, int ith, int nth)
+{
+    for (int ph = 0; ph < s->n_phases; ph++) {
+        switch (s->kind) {
+        case STEP_REF:
+            ref_run(e, s, ith);
+            break;
+        case STEP_CONV:
+            if (s->staged && ph == 0)
+                conv_stage(e, s, ith, nth);
+            else if (s->wino)
+                conv_wino(e, s, ith, nth);
+            else if (s->pixrows && ph == s->staged)
+                conv_pixrows_pack(e, s, ith, nth);
+            else if (s->pixrows)
+                conv_pixrows(e, s, ith, nth);
+            else
+                conv_gemm(e, s, ith, nth);
+            break;
+        case STEP_POOL:
+            pool_run(e, s, ith, nth);
+            break;
+        case STEP_GAP:
+            gap_run(e, s, ith, nth);
+            break;
+        case STEP_FC:
+            if (s->n_phases == 2 && ph == 0)
+                tail_gap_run(e, s, ith, nth);
+            else
+                fc_run(e, s, ith, nth);
+            break;
+        }
+        if (nth > 1)
+            dn_pool_barrier(e->pool);
+    }
+}
+
+/* Steps [0, split) for image b alone, with threads ith of nth: each a copy
+ * narrowed to the image (its slices of input, output, staging and packing
+ * buffers) using scratch slot `slot` (-1: the thread's own). */
+static void run_split(struct dn_exec *e, int64_t b, int ith, int nth, int slot, int prof)
+{
+    for (int i = 0; i < e->split; i++) {
+        struct step t = e->steps[i];
+        double t0 = prof ? now_ms() : 0.0;
+        t.N = 1;
+        t.x += b * t.x_bs;
+        t.y += b * t.y_bs;
+        if (t.staged)
+            t.stage += b * t.C * t.HS * t.WS;
+        if (t.pixrows)
+            t.apack += b * cdiv(t.OH * t.OW, e->k->mr) * t.K * e->k->mr;
+        t.slot = slot;
+        run_step(e, &t, ith, nth);
+        if (prof)
+            e->steps[i].time_ms += now_ms() - t0;
+    }
+}
+
 static void run_all(void *arg, int ith, int nth)
 {
     struct dn_exec *e = arg;
-    for (int i = 0; i < e->n_steps; i++) {
-        struct step *s = &e->steps[i];
-        double t0 = e->profile && ith == 0 ? now_ms() : 0.0;
-        for (int ph = 0; ph < s->n_phases; ph++) {
-            switch (s->kind) {
-            case STEP_REF:
-                ref_run(e, s, ith);
-                break;
-            case STEP_CONV:
-                if (s->staged && ph == 0)
-                    conv_stage(e, s, ith, nth);
-                else if (s->wino)
-                    conv_wino(e, s, ith, nth);
-                else if (s->pixrows && ph == s->staged)
-                    conv_pixrows_pack(e, s, ith, nth);
-                else if (s->pixrows)
-                    conv_pixrows(e, s, ith, nth);
-                else
-                    conv_gemm(e, s, ith, nth);
-                break;
-            case STEP_POOL:
-                pool_run(e, s, ith, nth);
-                break;
-            case STEP_GAP:
-                gap_run(e, s, ith, nth);
-                break;
-            case STEP_FC:
-                if (s->n_phases == 2 && ph == 0)
-                    tail_gap_run(e, s, ith, nth);
-                else
-                    fc_run(e, s, ith, nth);
-                break;
-            }
-            if (nth > 1)
-                dn_pool_barrier(e->pool);
-        }
-        if (e->profile && ith == 0)
-            s->time_ms = now_ms() - t0;
+    const int prof = e->profile && ith == 0;
+    if (prof)
+        for (int i = 0; i < e->n_steps; i++)
+            e->steps[i].time_ms = 0.0;
+    /* steps [0, split) image by image: rounds of nth images with one image
+     * per thread, each thread alone (no barriers; profiles show thread 0's
+     * images), then the images left over one at a time on every thread */
+    const int64_t nb = e->split > 0 ? e->steps[0].N : 0;
+    const int64_t rounds = nth > 1 && !e->no_image_parallel ? nb / nth : 0;
+    for (int64_t r = 0; r < rounds; r++)
+        run_split(e, r * nth + ith, 0, 1, ith, prof);
+    if (rounds > 0)
+        dn_pool_barrier(e->pool);
+    for (int64_t b = rounds * nth; b < nb; b++)
+        run_split(e, b, ith, nth, -1, prof);
+    for (int i = e->split; i < e->n_steps; i++) {
+        double t0 = prof ? now_ms() : 0.0;
+        run_step(e, &e->steps[i], ith, nth);
+        if (prof)
+            e->steps[i].time_ms = now_ms() - t0;
     }
 }
 
@@ -977,6 +1054,11 @@ void dn_exec_step_info(const struct dn_exec *e, int i, struct dn_node_info *info
         if (n->in[j] >= 0 && g->values[n->in[j]].initializer)
             info->params += dn_shape_numel(&g->values[n->in[j]].shape);
     info->time_ms = s->time_ms;
+}
+
+int dn_exec_split_node(const struct dn_exec *e)
+{
+    return e->split > 0 ? e->steps[e->split - 1].node : -1;
 }
 
 size_t dn_exec_weight_bytes(const struct dn_exec *e)

@@ -31,6 +31,10 @@ void dn_exec_free(struct dn_exec *e);
 int dn_exec_step_count(const struct dn_exec *e);
 void dn_exec_step_info(const struct dn_exec *e, int i, struct dn_node_info *info);
 size_t dn_exec_weight_bytes(const struct dn_exec *e);
+/* The node of the last step that a batch runs image by image (the leading
+ * steps on large maps, interleaving their images), or -1 when none does;
+ * the planner keeps what those steps touch alive through all of them. */
+int dn_exec_split_node(const struct dn_exec *e);
 int dn_exec_threads(const struct dn_exec *e);
 
 #endif

@@ -356,6 +356,22 @@ static enum dn_status plan_memory(struct dn_session *s)
     }
     for (int i = 0; i < g->n_outputs; i++)
         last[g->outputs[i]] = s->n_order;
+    /* the steps a batch runs image by image (dn_exec_split_node) interleave
+     * their images, so whatever they touch lives through all of them */
+    int split_node = dn_exec_split_node(s->exec), k_end = -1;
+    for (int k = 0; k < s->n_order && split_node >= 0; k++)
+        if (s->order[k] == split_node)
+            k_end = k;
+    for (int k = 0; k <= k_end; k++) {
+        const struct dn_node *n = &g->nodes[s->order[k]];
+        for (int j = 0; j < n->n_in + n->n_out; j++) {
+            int v = j < n->n_in ? n->in[j] : n->out[j - n->n_in];
+            if (v < 0)
+                continue;
+            first[v] = first[v] > 0 ? 0 : first[v];
+            last[v] = last[v] < k_end ? k_end : last[v];
+        }
+    }
     /* the buffer each value lives in, each chain of views walked once */
     for (int v = 0; v < nv; v++)
         root[v] = -1;

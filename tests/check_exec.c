@@ -327,6 +327,9 @@ START_TEST(test_densenet)
 {
     densenet(1, 64, NULL);
     densenet(2, 45, NULL);
+    /* maps over 16x16 through the first transition, which a batch runs image
+     * by image: one image per thread in rounds, then the one left over */
+    densenet(3, 96, NULL);
 }
 END_TEST
 
