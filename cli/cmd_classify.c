@@ -50,6 +50,7 @@ struct classify {
     char **cam_names;             /* open-addressing set of written names */
     size_t cam_cap, cam_used;
     int cam_failed;
+    int cam_usage;                /* --cam-class turned out invalid at the first pass */
 };
 
 static void help(void)
@@ -293,6 +294,26 @@ static int cam_buffers(struct classify *c, const struct cli_batch_pass *pass)
     return 0;
 }
 
+/* --cam-class as a label of the model, else an index below classes (when
+ * known: > 0); 0, or -1 after a usage error. */
+static int cam_resolve(struct classify *c, int64_t classes)
+{
+    long long v;
+    for (int i = 0; c->have_labels && i < c->labels.n && c->cam_index < 0; i++)
+        if (strcmp(c->labels.names[i], c->cam_class) == 0)
+            c->cam_index = i;
+    if (c->cam_index < 0 && cli_parse_int(c->cam_class, 0, classes > 0 ? classes - 1 : INT64_MAX, &v) == 0)
+        c->cam_index = v;
+    if (c->cam_index >= 0)
+        return 0;
+    if (classes > 0)
+        cli_usage_error("classify", "invalid --cam-class '%s' (a label of the model, or an index from 0 to %lld)",
+                        c->cam_class, (long long)classes - 1);
+    else
+        cli_usage_error("classify", "invalid --cam-class '%s' (a label of the model, or an index)", c->cam_class);
+    return -1;
+}
+
 /* Prints the results of one forward pass; -1 if the model's output is not
  * class scores (then nothing more will work). */
 static int print_pass(void *user, const struct cli_batch_pass *pass)
@@ -311,6 +332,11 @@ static int print_pass(void *user, const struct cli_batch_pass *pass)
     }
     if (c->progress)
         fputc('\r', stderr);
+    if (c->cam_dir && c->cam_class && c->cam_index < 0 && cam_resolve(c, per)) {
+        free(v);
+        c->cam_usage = 1;
+        return 1;
+    }
     if (c->cam_dir && cam_buffers(c, pass)) {
         free(v);
         return -1;
@@ -349,21 +375,9 @@ static int cam_setup(struct classify *c, const struct dn_graph *g)
         c->have_labels = 1;
     if (c->have_labels && classes <= 0)
         classes = c->labels.n;
-    if (c->cam_class) {
-        long long v;
-        for (int i = 0; c->have_labels && i < c->labels.n && c->cam_index < 0; i++)
-            if (strcmp(c->labels.names[i], c->cam_class) == 0)
-                c->cam_index = i;
-        if (c->cam_index < 0 && cli_parse_int(c->cam_class, 0, classes > 0 ? classes - 1 : INT64_MAX, &v) == 0)
-            c->cam_index = v;
-        if (c->cam_index < 0) {
-            if (classes > 0)
-                return cli_usage_error("classify", "invalid --cam-class '%s' (a label of the model, or an "
-                                       "index from 0 to %lld)", c->cam_class, (long long)classes - 1);
-            return cli_usage_error("classify", "invalid --cam-class '%s' (a label of the model, or an index)",
-                                   c->cam_class);
-        }
-    }
+    /* a model that does not declare its class count: resolved at the first pass */
+    if (c->cam_class && (classes > 0 || c->have_labels) && cam_resolve(c, classes))
+        return CLI_EXIT_USAGE;
     struct stat st;
     if (stat(c->cam_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
         cli_err(c->cam_dir, "is not a folder (--cam)");
@@ -507,7 +521,9 @@ int cmd_classify(int argc, char **argv)
     code = cli_batch_run(&b, &src, print_pass, &c);
     if (c.progress)
         fputc('\n', stderr);
-    if (cli_stdout_broken())
+    if (c.cam_usage)
+        code = CLI_EXIT_USAGE;
+    else if (cli_stdout_broken())
         code = CLI_EXIT_OK; /* `| head`: the reader had what it wanted */
     else if (b.failed)
         cli_err(NULL, "%d of %d images failed", b.failed, n_files);
