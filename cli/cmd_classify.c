@@ -56,7 +56,8 @@ struct classify {
 static void help(void)
 {
     printf("Usage: densenet classify [-m MODEL] [-k K] [--json|--tsv] [--batch N]\n"
-           "                         [--files-from FILE] [OPTIONS] IMAGE...\n\n"
+           "                         [--files-from FILE] [--cam DIR [--cam-class C] [--cam-alpha A]\n"
+           "                         [--cam-format png|npy]] [OPTIONS] IMAGE...\n\n"
            "Prints the top-K classes of each JPEG or PNG image ('-' or no IMAGE reads\n"
            "standard input), in input order.\n\n"
            "  -m, --model MODEL      ONNX model, or builtin:densenet121 (169, 201, 161) for the\n"
