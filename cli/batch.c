@@ -166,7 +166,7 @@ static int run_slot(struct cli_batch *b, const struct cli_batch_source *src, str
         return -1;
     }
     *done += sl->n;
-    struct cli_batch_pass pass = {sl->items, sl->n, b->s, ms, *done};
+    struct cli_batch_pass pass = {sl->items, sl->n, b->s, ms, *done, sl->data, sl->chw};
     return sink(user, &pass);
 }
 

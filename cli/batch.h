@@ -31,6 +31,8 @@ struct cli_batch_pass {
     struct dn_session *s;      /* its outputs are this batch's, until the next pass */
     double run_ms;             /* wall time of dn_session_run */
     int done;                  /* items finished so far, failed ones included */
+    const float *input;        /* the batch's input tensor: n items of chw */
+    struct dn_shape chw;
 };
 /* Returns 0 to go on, 1 to stop (the rest is not loaded), -1 for a fatal
  * problem it has reported (cli_batch_run then returns CLI_EXIT_MODEL). */

@@ -135,6 +135,12 @@ int cli_prep_file(const struct cli_prep *p, const char *path, float **out, struc
 int cli_prep_file_quiet(const struct cli_prep *p, const char *path, float **out, struct dn_shape *chw,
                        char *err, size_t errlen);
 
+/* The images a command is given: argv[first..argc), then the names listed
+ * in files_from (one per line, empty lines skipped; "-": stdin), else "-"
+ * alone. Appends malloc'ed copies to *files (caller frees them and the
+ * array, also on failure); 0, or CLI_EXIT_INPUT after reporting. */
+int cli_image_list(int argc, char **argv, int first, const char *files_from, char ***files, int *n);
+
 /* Session flags shared by run, classify, eval, inspect and bench (opts.c):
  * -t/--threads N (bench: N[,N...]), --isa NAME, --no-opt=PASS[,PASS]|all. */
 enum { CLI_OPT_ISA = 1100, CLI_OPT_NO_OPT, CLI_OPT_MAX_MEMORY };
@@ -168,5 +174,6 @@ int cmd_preprocess(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_features(int argc, char **argv);
 
 #endif

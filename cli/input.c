@@ -5,8 +5,10 @@
 #include "cli.h"
 #include "image.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CLI_DEFAULT_MAX_PIXELS ((size_t)100 * 1000 * 1000)
 
@@ -124,4 +126,93 @@ fail:
     free(bytes);
     cli_image_free(&img);
     return -1;
+}
+
+/* Appends the names listed in path (one per line, empty lines skipped) to
+ * *list; a directory, an unreadable file or a read error is an error. */
+static int read_list(const char *path, char ***list, int *n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    struct stat st;
+    if (!f) {
+        cli_err(path, "cannot read the list: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_err(path, "is a directory, not a list of file names");
+        if (f != stdin)
+            fclose(f);
+        return -1;
+    }
+    errno = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        if (len > 4096 || memchr(line, '\0', (size_t)len)) {
+            cli_err(path, "line %d is not a file name", *n + 1);
+            free(line);
+            if (f != stdin)
+                fclose(f);
+            return -1;
+        }
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        char **nl = realloc(*list, sizeof(char *) * (size_t)(*n + 1));
+        char *dup = strdup(line);
+        if (!nl || !dup) {
+            free(dup);
+            if (nl)
+                *list = nl;
+            cli_err(path, "out of memory");
+            free(line);
+            if (f != stdin)
+                fclose(f);
+            return -1;
+        }
+        *list = nl;
+        (*list)[(*n)++] = dup;
+    }
+    int err = ferror(f) ? errno : 0;
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (err) {
+        cli_err(path, "cannot read the list: %s", strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_image_list(int argc, char **argv, int first, const char *files_from, char ***files, int *n)
+{
+    for (int i = first; i < argc; i++) {
+        char **nf = realloc(*files, sizeof(char *) * (size_t)(*n + 1));
+        if (!nf || !(nf[*n] = strdup(argv[i]))) {
+            if (nf)
+                *files = nf;
+            cli_err(NULL, "out of memory");
+            return CLI_EXIT_INPUT;
+        }
+        *files = nf;
+        (*n)++;
+    }
+    if (files_from && read_list(files_from, files, n))
+        return CLI_EXIT_INPUT;
+    if (*n == 0 && files_from) {
+        cli_err(files_from, "the list names no images");
+        return CLI_EXIT_INPUT;
+    }
+    if (*n == 0) {
+        char **nf = malloc(sizeof(char *));
+        if (!nf)
+            return CLI_EXIT_INPUT;
+        *files = nf;
+        if (!(nf[0] = strdup("-")))
+            return CLI_EXIT_INPUT;
+        *n = 1;
+    }
+    return 0;
 }

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "run a model on .npy tensors"},
     {"preprocess", cmd_preprocess, "turn an image into the model's input tensor (.npy)"},
     {"inspect", cmd_inspect, "ops, shapes, parameters, MACs and memory of a model"},
+    {"features", cmd_features, "pooled features of images (.npy), for search and transfer learning"},
     {"eval", cmd_eval, "top-1/top-5 accuracy over a labelled data set"},
     {"bench", cmd_bench, "forward-pass latency, throughput and GFLOP/s per thread count"},
 };

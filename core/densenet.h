@@ -130,6 +130,11 @@ struct dn_session_opts {
     int profile;            /* 1: time every step of every run (dn_node_info.time_ms) */
     size_t max_memory;      /* bytes the session may hold (activations, packed weights,
                              * folded constants, buffers); 0: dn_default_max_memory() */
+    int keep_features;      /* 1: find the classifier head (a global average pooling that
+                             * reaches a Gemm, MatMul(+Add) or 1x1 Conv through views only)
+                             * and keep the map it pools for dn_session_features/_cam;
+                             * init fails with DN_ERR_UNSUPPORTED, naming what is missing,
+                             * when the model has none. 0: nothing extra is kept or computed */
 };
 /* Half the physical memory, at most 4 GiB. */
 size_t dn_default_max_memory(void);
@@ -163,6 +168,29 @@ void dn_session_free(struct dn_session *s);
 enum dn_status dn_session_run(struct dn_session *s, const float *const *inputs);
 /* Output i after a run: a view valid until the next run or free. */
 struct dn_tensor dn_session_output(const struct dn_session *s, int i);
+
+/* ---- features and class activation maps (keep_features) ------------- */
+
+/* After a run: the map the classifier's global pooling reads, N x K x h x w
+ * float32 (for DenseNets the output of the last ReLU), a contiguous view valid
+ * until the next run or free. data is NULL when the session does not keep it. */
+struct dn_tensor dn_session_features(const struct dn_session *s);
+/* The classifier after that pooling: weight J x K (row c: class c's weights of
+ * the K maps, Gemm alpha applied) and bias J (beta applied; zeros when the
+ * model has none); views valid for the session's life. bias may be NULL.
+ * DN_ERR_ARG when the session does not keep features (also below). */
+enum dn_status dn_session_classifier(const struct dn_session *s, struct dn_tensor *weight,
+                                     struct dn_tensor *bias);
+/* After a run: the pooled features, N x K floats into out, each map's mean
+ * computed as the pooling does: the classifier's input. */
+enum dn_status dn_session_pooled(const struct dn_session *s, float *out);
+/* After a run: the class activation map (Zhou et al. 2016) of batch item image
+ * for class cls, h x w floats into out:
+ *     cam(y, x) = sum_k weight[cls, k] * features[image, k, y, x]
+ * without the bias and without the 1/(h*w) of the pooling (so for a global
+ * average pooling, mean(cam) + bias[cls] is the class's logit). Summed in
+ * double, in one fixed order. DN_ERR_ARG for an image or class out of range. */
+enum dn_status dn_session_cam(const struct dn_session *s, int64_t image, int64_t cls, float *out);
 
 /* Numbers for inspect and bench: the steps that execute, in order (after the
  * passes, one step may stand for several fused nodes), and per step its facts. */

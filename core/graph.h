@@ -85,6 +85,7 @@ struct dn_value {
     int64_t offset;            /* byte offset in the arena, -1 if none */
     int alias_of;              /* value whose buffer holds this one, or -1 */
     int64_t alias_channel;     /* first channel of this value inside alias_of */
+    int kept;                  /* sessions: read by the caller after a run, like a graph output */
 };
 
 struct dn_node {

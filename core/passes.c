@@ -32,8 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* graph outputs, and values a session keeps for its caller (keep_features) */
 static int is_graph_output(const struct dn_graph *g, int v)
 {
+    if (g->values[v].kept)
+        return 1;
     for (int i = 0; i < g->n_outputs; i++)
         if (g->outputs[i] == v)
             return 1;

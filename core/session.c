@@ -12,10 +12,15 @@
  * (alias_of) lives inside the buffer of the value it views.
  * The session owns the clone, the fusions, the executor, the arena and the
  * folded constants; nothing allocates during dn_session_run.
+ * With keep_features, the classifier head (features.h) is found right after
+ * folding; its input map is marked kept, so the passes leave it materialized
+ * and the planner keeps its bytes until the next run; the session owns the
+ * head's copied weights.
  */
 #include "graph.h"
 #include "passes.h"
 #include "exec.h"
+#include "features.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +44,7 @@ struct dn_session {
     size_t folded_bytes;        /* constants folded at init */
     struct dn_exec *exec;
     enum dn_isa isa;
+    struct dn_head head;        /* keep_features: the classifier head; head.feature < 0 otherwise */
 };
 
 static int64_t node_macs(const struct dn_graph *g, const struct dn_node *n)
@@ -356,6 +362,8 @@ static enum dn_status plan_memory(struct dn_session *s)
     }
     for (int i = 0; i < g->n_outputs; i++)
         last[g->outputs[i]] = s->n_order;
+    if (s->head.feature >= 0)
+        last[s->head.feature] = s->n_order;
     /* the steps a batch runs image by image (dn_exec_split_node) interleave
      * their images, so whatever they touch lives through all of them */
     int split_node = dn_exec_split_node(s->exec), k_end = -1;
@@ -534,6 +542,7 @@ static enum dn_status session_init(struct dn_session **out, const struct dn_grap
         return DN_ERR_NOMEM;
     }
     s->g = own; /* freed with the session, also on failure */
+    s->head.feature = -1;
     if (opts)
         o = *opts;
     else
@@ -590,6 +599,12 @@ static enum dn_status session_init(struct dn_session **out, const struct dn_grap
     st = infer(s);
     if (st != DN_OK)
         goto fail;
+    if (o.keep_features) {
+        st = dn_head_find(g, &s->head);
+        if (st != DN_OK)
+            goto fail;
+        g->values[s->head.feature].kept = 1;
+    }
     /* the model's MACs, as written */
     s->total_macs = 0;
     for (int i = 0; i < g->n_nodes; i++)
@@ -638,6 +653,7 @@ void dn_session_free(struct dn_session *s)
             free(s->fx[i].pre_shift);
         }
     free(s->fx);
+    dn_head_free(&s->head);
     dn_graph_free(s->g);
     free(s->arena);
     free(s->order);
@@ -699,4 +715,58 @@ enum dn_isa dn_session_isa(const struct dn_session *s)
 int dn_session_threads(const struct dn_session *s)
 {
     return dn_exec_threads(s->exec);
+}
+
+struct dn_tensor dn_session_features(const struct dn_session *s)
+{
+    if (s->head.feature < 0)
+        return (struct dn_tensor){DN_DTYPE_F32, {0, {0}}, NULL};
+    const struct dn_value *v = &s->g->values[s->head.feature];
+    return (struct dn_tensor){v->dtype, v->shape, v->data};
+}
+
+static enum dn_status need_head(const struct dn_session *s, const char *what)
+{
+    if (s->head.feature >= 0)
+        return DN_OK;
+    dn_log("%s: the session was not made with keep_features", what);
+    return DN_ERR_ARG;
+}
+
+enum dn_status dn_session_classifier(const struct dn_session *s, struct dn_tensor *weight,
+                                     struct dn_tensor *bias)
+{
+    enum dn_status st = need_head(s, "dn_session_classifier");
+    if (st != DN_OK)
+        return st;
+    *weight = (struct dn_tensor){DN_DTYPE_F32, {2, {s->head.J, s->head.K}}, s->head.weight};
+    if (bias)
+        *bias = (struct dn_tensor){DN_DTYPE_F32, {1, {s->head.J}}, s->head.bias};
+    return DN_OK;
+}
+
+enum dn_status dn_session_pooled(const struct dn_session *s, float *out)
+{
+    enum dn_status st = need_head(s, "dn_session_pooled");
+    if (st != DN_OK)
+        return st;
+    struct dn_tensor f = dn_session_features(s);
+    dn_head_pooled(&f, out);
+    return DN_OK;
+}
+
+enum dn_status dn_session_cam(const struct dn_session *s, int64_t image, int64_t cls, float *out)
+{
+    enum dn_status st = need_head(s, "dn_session_cam");
+    if (st != DN_OK)
+        return st;
+    struct dn_tensor f = dn_session_features(s);
+    if (image < 0 || image >= f.shape.d[0] || cls < 0 || cls >= s->head.J) {
+        dn_log("class activation map of image %lld, class %lld: the batch has %lld images and "
+               "the classifier %lld classes", (long long)image, (long long)cls, (long long)f.shape.d[0],
+               (long long)s->head.J);
+        return DN_ERR_ARG;
+    }
+    dn_head_cam(&s->head, &f, image, cls, out);
+    return DN_OK;
 }

@@ -15,6 +15,10 @@
  * - the built-in DenseNet-121 (every pass: fused BatchNorm+ReLU, transitions
  *   pooled first, concatenation in place) at batch 1 and 2, with each pass
  *   switched off in turn;
+ * - keep_features on the built-in DenseNet-121: logits bit-identical to a
+ *   plain session, features, pooled features and CAMs bit-identical at 1 and
+ *   2 threads and close to the reference executor's, mean(cam) + bias and
+ *   weight . pooled + bias equal to the logits;
  * and in every case the outputs for 1, 2 and 3 threads are bit-identical;
  * and sessions over their memory limit fail before they allocate.
  * Fast and reference outputs agree within 1e-4 * max|ref| + 1e-5.
@@ -341,6 +345,156 @@ START_TEST(test_densenet_each_pass_off)
 }
 END_TEST
 
+/* A keep_features session of the built-in DenseNet-121: its logits are the
+ * ones of a plain session, bit for bit; its features, pooled features and
+ * CAMs are bit-identical at 1 and 2 threads and agree with the reference
+ * executor's; mean(cam) + bias is the logit and weight . pooled + bias too. */
+struct kept {
+    float *logits, *feat, *pooled, *cam;
+    int64_t n_logits, n_feat, n_pooled, n_cam;
+};
+
+static struct kept run_kept(const struct dn_graph *g, struct dn_shape s, const float *x, enum dn_isa which,
+                            int threads, struct dn_tensor *w, struct dn_tensor *b)
+{
+    struct dn_session_opts o;
+    dn_session_opts_default(&o);
+    o.isa = which;
+    o.threads = threads;
+    o.keep_features = 1;
+    struct dn_session *ss;
+    struct kept k;
+    ck_assert_int_eq(dn_session_init_opts(&ss, g, 1, &s, &o), DN_OK);
+    const float *in[1] = {x};
+    ck_assert_int_eq(dn_session_run(ss, in), DN_OK);
+    struct dn_tensor y = dn_session_output(ss, 0), f = dn_session_features(ss), cw, cb;
+    ck_assert_int_eq(dn_session_classifier(ss, &cw, &cb), DN_OK);
+    ck_assert_int_eq(f.shape.ndim, 4);
+    ck_assert_int_eq(f.shape.d[0], s.d[0]);
+    ck_assert_int_eq(f.shape.d[1], 1024);
+    ck_assert_int_eq(cw.shape.d[0], 1000);
+    ck_assert_int_eq(cw.shape.d[1], 1024);
+    const int64_t N = f.shape.d[0], K = f.shape.d[1], S = f.shape.d[2] * f.shape.d[3];
+    k.n_logits = dn_shape_numel(&y.shape);
+    k.n_feat = dn_shape_numel(&f.shape);
+    k.n_pooled = N * K;
+    k.n_cam = N * 3 * S;
+    k.logits = malloc(sizeof(float) * (size_t)k.n_logits);
+    k.feat = malloc(sizeof(float) * (size_t)k.n_feat);
+    k.pooled = malloc(sizeof(float) * (size_t)k.n_pooled);
+    k.cam = malloc(sizeof(float) * (size_t)k.n_cam);
+    memcpy(k.logits, y.data, sizeof(float) * (size_t)k.n_logits);
+    memcpy(k.feat, f.data, sizeof(float) * (size_t)k.n_feat);
+    ck_assert_int_eq(dn_session_pooled(ss, k.pooled), DN_OK);
+    const int64_t classes[3] = {0, 417, 999};
+    for (int64_t i = 0; i < N; i++)
+        for (int c = 0; c < 3; c++)
+            ck_assert_int_eq(dn_session_cam(ss, i, classes[c], k.cam + (i * 3 + c) * S), DN_OK);
+    ck_assert_int_eq(dn_session_cam(ss, N, 0, k.cam), DN_ERR_ARG);
+    ck_assert_int_eq(dn_session_cam(ss, 0, 1000, k.cam), DN_ERR_ARG);
+    if (w) { /* copies of the classifier for the caller */
+        *w = cw;
+        *b = cb;
+        w->data = malloc(sizeof(float) * 1000 * 1024);
+        b->data = malloc(sizeof(float) * 1000);
+        memcpy(w->data, cw.data, sizeof(float) * 1000 * 1024);
+        memcpy(b->data, cb.data, sizeof(float) * 1000);
+    }
+    dn_session_free(ss);
+    return k;
+}
+
+static void kept_free(struct kept *k)
+{
+    free(k->logits);
+    free(k->feat);
+    free(k->pooled);
+    free(k->cam);
+}
+
+static double max_abs(const float *a, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs(a[i]));
+    return m;
+}
+
+static void ck_close(const float *got, const float *want, int64_t n, const char *what)
+{
+    double d = 0;
+    for (int64_t i = 0; i < n; i++)
+        d = fmax(d, fabs((double)got[i] - want[i]));
+    ck_assert_msg(d <= 1e-4 * max_abs(want, n) + 1e-5, "%s: max|diff| %g, max|want| %g", what, d,
+                  max_abs(want, n));
+}
+
+START_TEST(test_keep_features)
+{
+    struct dn_graph *g;
+    const int64_t N = 2, size = 64;
+    ck_assert_int_eq(dn_graph_densenet(&g, "densenet121", N, size, 7), DN_OK);
+    struct dn_shape s = {4, {N, 3, size, size}};
+    float *x = rand_floats(dn_shape_numel(&s));
+    int64_t n_plain;
+    float *plain = run(g, s, x, isa, 1, NULL, &n_plain);
+    struct dn_tensor w, b;
+    struct kept k1 = run_kept(g, s, x, isa, 1, &w, &b);
+    struct kept k2 = run_kept(g, s, x, isa, 2, NULL, NULL);
+    struct kept kr = run_kept(g, s, x, DN_ISA_REFERENCE, 1, NULL, NULL);
+    ck_assert_int_eq(n_plain, k1.n_logits);
+    ck_assert_msg(memcmp(plain, k1.logits, sizeof(float) * (size_t)n_plain) == 0,
+                  "keep_features changes the logits");
+    ck_assert(memcmp(k1.feat, k2.feat, sizeof(float) * (size_t)k1.n_feat) == 0);
+    ck_assert(memcmp(k1.pooled, k2.pooled, sizeof(float) * (size_t)k1.n_pooled) == 0);
+    ck_assert(memcmp(k1.cam, k2.cam, sizeof(float) * (size_t)k1.n_cam) == 0);
+    ck_close(k1.feat, kr.feat, kr.n_feat, "features vs reference");
+    ck_close(k1.pooled, kr.pooled, kr.n_pooled, "pooled vs reference");
+    ck_close(k1.cam, kr.cam, kr.n_cam, "cam vs reference");
+    /* weight . pooled + bias and mean(cam) + bias against the logits */
+    const int64_t K = 1024, S = k1.n_feat / (N * K);
+    const float *W = w.data, *B = b.data;
+    float *lin = malloc(sizeof(float) * (size_t)(N * 1000)), *fromcam = malloc(sizeof(float) * (size_t)(N * 3));
+    float want3[6];
+    const int64_t classes[3] = {0, 417, 999};
+    for (int64_t i = 0; i < N; i++) {
+        for (int64_t c = 0; c < 1000; c++) {
+            double acc = B[c];
+            for (int64_t kk = 0; kk < K; kk++)
+                acc += (double)W[c * K + kk] * k1.pooled[i * K + kk];
+            lin[i * 1000 + c] = (float)acc;
+        }
+        for (int c = 0; c < 3; c++) {
+            double acc = 0;
+            for (int64_t p = 0; p < S; p++)
+                acc += k1.cam[(i * 3 + c) * S + p];
+            fromcam[i * 3 + c] = (float)(acc / (double)S + B[classes[c]]);
+            want3[i * 3 + c] = k1.logits[i * 1000 + classes[c]];
+        }
+    }
+    ck_close(lin, k1.logits, N * 1000, "weight . pooled + bias vs logits");
+    ck_close(fromcam, want3, N * 3, "mean(cam) + bias vs logits");
+    /* a plain session keeps nothing */
+    struct dn_session *ss;
+    struct dn_session_opts o;
+    dn_session_opts_default(&o);
+    o.isa = isa;
+    ck_assert_int_eq(dn_session_init_opts(&ss, g, 1, &s, &o), DN_OK);
+    ck_assert_ptr_null(dn_session_features(ss).data);
+    ck_assert_int_eq(dn_session_cam(ss, 0, 0, lin), DN_ERR_ARG);
+    ck_assert_int_eq(dn_session_classifier(ss, &w, &b), DN_ERR_ARG);
+    dn_session_free(ss);
+    free(lin);
+    free(fromcam);
+    free(plain);
+    free(x);
+    kept_free(&k1);
+    kept_free(&k2);
+    kept_free(&kr);
+    dn_graph_free(g);
+}
+END_TEST
+
 START_TEST(test_nan_maxpool)
 {
     struct dn_shape s = {4, {1, 2, 6, 6}};
@@ -465,6 +619,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_long_chain);
     tcase_add_test(tc, test_densenet);
     tcase_add_test(tc, test_densenet_each_pass_off);
+    tcase_add_test(tc, test_keep_features);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
