@@ -298,6 +298,9 @@ int cmd_classify(int argc, char **argv)
         code = CLI_EXIT_MODEL;
         goto done;
     }
+    if (so.opts.max_memory)
+        c.prep.max_memory = so.opts.max_memory;
+    c.prep.batch = b.size;
     if ((rc = cli_prep_finish(&c.prep, g, c.model_path))) {
         code = rc;
         goto done;
