@@ -3,9 +3,9 @@
  *
  * Images go through the shared batch loop (batch.c): decoded on a loader
  * thread, run in batches of --batch images that share a tensor shape, the
- * session rebuilt only when the batch shape changes. A bad image is reported
- * and skipped; when any failed, a last line counts them ("3 of 1000 images
- * failed") and the exit status is 1. When stdout's reader goes away (EPIPE)
+ * session rebuilt only when the batch shape changes. A bad image, or one
+ * whose scores are not finite, is reported and skipped; when any failed, a
+ * last line counts them ("3 of 1000 images failed") and the exit status is 1. When stdout's reader goes away (EPIPE)
  * nothing more is decoded and the status is 0. */
 #include "batch.h"
 
@@ -31,6 +31,7 @@ struct classify {
     enum out_format format;
     char **files;
     int total, progress;
+    int nonfinite;             /* images whose scores held NaN or infinity */
 };
 
 static void help(void)
@@ -132,6 +133,14 @@ static void score(enum score_mode mode, float *v, int n)
     }
 }
 
+static int all_finite(const float *v, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
 /* The batch loop's callbacks: items are files[i]. */
 static int load_image(void *user, int i, float **out, struct dn_shape *chw, char *err, size_t errlen)
 {
@@ -165,6 +174,11 @@ static int print_pass(void *user, const struct cli_batch_pass *pass)
     for (int i = 0; i < pass->n; i++) {
         memcpy(v, scores + i * per, sizeof(float) * (size_t)per);
         score(c->mode, v, (int)per);
+        if (!all_finite(v, per)) { /* garbage in the model or the input: no answer */
+            cli_err(c->files[pass->items[i]], "the model's scores are not finite (NaN or infinity)");
+            c->nonfinite++;
+            continue;
+        }
         print_result(c, c->files[pass->items[i]], v, (int)per);
     }
     free(v);
@@ -357,6 +371,9 @@ int cmd_classify(int argc, char **argv)
     b.opts = &so.opts;
     struct cli_batch_source src = {n_files, load_image, image_name, &c};
     code = cli_batch_run(&b, &src, print_pass, &c);
+    b.failed += c.nonfinite;
+    if (code == CLI_EXIT_OK && c.nonfinite)
+        code = CLI_EXIT_INPUT;
     if (c.progress)
         fputc('\n', stderr);
     if (cli_stdout_broken())

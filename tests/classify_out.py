@@ -12,7 +12,9 @@ independent answers (numpy only, no torch).
             lower index first, as torch.topk on CPU and a stable sort do;
   softmax   logits up to 1000 (near1000_2x5.png, --std 0.001): finite
             probabilities equal to a float64 softmax of the same float32
-            logits, summing to 1.
+            logits, summing to 1;
+  nonfinite logits that overflow to infinity (--std 1e-45): the image
+            fails with one line (exit 1) instead of printing NaN.
 
 Exit: 0 pass, 1 fail, 99 hard error (the binary or fixtures missing).
 """
@@ -160,6 +162,21 @@ def check_softmax():
     print("ok   softmax: logits up to %.6g, probabilities %s" % (z.max(), np.round(probs[[0, 1, 2]], 6)))
 
 
+def check_nonfinite():
+    """--std 1e-45 makes every nonzero pixel's logit overflow to infinity:
+    no answer from that, but an error for the image, as for a bad file."""
+    model = os.path.join(FIX, "pixels_as_logits_1x1x2x5.onnx")
+    png = os.path.join(FIX, "near1000_2x5.png")
+    for extra in ([], ["--raw"], ["--json"]):
+        args = ["-m", model, "--resize", "none", "--crop", "none", "--mean", "0", "--std", "1e-45"] + extra + [png]
+        r = subprocess.run([DENSENET, "classify"] + args, capture_output=True, text=True)
+        want = ["densenet: %s: the model's scores are not finite (NaN or infinity)" % png,
+                "densenet: 1 of 1 images failed"]
+        if r.returncode != 1 or r.stdout or r.stderr.splitlines() != want:
+            fail("non-finite scores %s: exit %d, stdout %r, stderr %r" % (extra, r.returncode, r.stdout, r.stderr))
+    print("ok   non-finite scores: an error for the image, not an answer")
+
+
 def main():
     if not os.access(DENSENET, os.X_OK) or not os.path.isdir(FIX):
         print("classify_out: %s or %s missing" % (DENSENET, FIX))
@@ -167,6 +184,7 @@ def main():
     check_labels()
     check_ties()
     check_softmax()
+    check_nonfinite()
     print("classify_out: %d failures" % len(FAILS))
     return 1 if FAILS else 0
 
