@@ -11,6 +11,7 @@
  */
 #include "batch.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -54,6 +55,11 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static size_t b_max_memory(const struct cli_batch *b)
+{
+    return b->opts && b->opts->max_memory ? b->opts->max_memory : dn_default_max_memory();
 }
 
 /* Takes the next item: the carried one, or a fresh load. 1 when one was
@@ -100,6 +106,17 @@ static void fill(struct pipeline *p, struct slot *sl)
             return;
         }
         size_t each = (size_t)dn_shape_numel(&chw);
+        size_t limit = b_max_memory(p->b);
+        if (sl->n == 0 && each > limit / sizeof(float) / 2 / size) {
+            /* the two batch buffers count in --max-memory */
+            struct failure *f = &sl->fails[sl->n_fails++];
+            f->item = item;
+            snprintf(f->msg, sizeof f->msg, "a batch of %zu such inputs needs %.0f MiB in two buffers, "
+                     "more than --max-memory %zu MiB", size, ceil(2.0 * sizeof(float) * each * size / 1048576.0),
+                     limit >> 20);
+            free(t);
+            continue;
+        }
         if (sl->n == 0 && sl->cap < each * size) {
             float *nd = realloc(sl->data, sizeof(float) * each * size);
             if (!nd) {

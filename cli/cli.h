@@ -117,6 +117,12 @@ enum { CLI_OPT_RESIZE = 1000, CLI_OPT_CROP, CLI_OPT_MEAN, CLI_OPT_STD, CLI_OPT_G
 struct cli_prep {
     struct cli_preprocess_opts opts;
     size_t max_pixels;
+    /* bytes one image may take to decode and preprocess (pixels, resize
+     * buffers, its tensor) plus the batch loop's two buffers of `batch`
+     * such tensors, checked before allocating; 0: no limit. Starts as
+     * dn_default_max_memory(); commands with --max-memory set it. */
+    size_t max_memory;
+    int batch;                          /* items per batch; 0 counts as 1 */
     int n_flags;
     const char *keys[32], *values[32];  /* command-line overrides, in order */
 };

@@ -3,8 +3,8 @@
  *
  * Images go through the shared batch loop (batch.c): decoded on a loader
  * thread, run in batches of --batch images that share a tensor shape, the
- * session rebuilt only when the batch shape changes. A bad image is reported
- * and skipped; when any failed, a last line counts them ("3 of 1000 images
+ * session rebuilt only when the batch shape changes. A bad image, or one
+ * whose scores are not finite, is reported and skipped; when any failed, a last line counts them ("3 of 1000 images
  * failed") and the exit status is 1. When stdout's reader goes away (EPIPE)
  * nothing more is decoded and the status is 0.
  *
@@ -51,6 +51,7 @@ struct classify {
     size_t cam_cap, cam_used;
     int cam_failed;
     int cam_usage;                /* --cam-class turned out invalid at the first pass */
+    int nonfinite;                /* images whose scores held NaN or infinity */
 };
 
 static void help(void)
@@ -163,6 +164,14 @@ static void score(enum score_mode mode, float *v, int n)
         for (int i = 0; i < n; i++)
             v[i] = (float)(exp((double)v[i] - mx) / sum);
     }
+}
+
+static int all_finite(const float *v, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
 }
 
 /* The batch loop's callbacks: items are files[i]. */
@@ -345,6 +354,11 @@ static int print_pass(void *user, const struct cli_batch_pass *pass)
     for (int i = 0; i < pass->n; i++) {
         char cam[4096];
         memcpy(v, scores + i * per, sizeof(float) * (size_t)per);
+        if (!all_finite(v, per)) { /* garbage in the model or the input: no answer */
+            cli_err(c->files[pass->items[i]], "the model's scores are not finite (NaN or infinity)");
+            c->nonfinite++;
+            continue;
+        }
         if (c->cam_dir) {
             int64_t cls = c->cam_index;
             if (cls < 0) { /* the top-1 class: the first maximum, NaN below all */
@@ -480,6 +494,9 @@ int cmd_classify(int argc, char **argv)
         code = CLI_EXIT_MODEL;
         goto done;
     }
+    if (so.opts.max_memory)
+        c.prep.max_memory = so.opts.max_memory;
+    c.prep.batch = b.size;
     if ((rc = cli_prep_finish(&c.prep, g, c.model_path))) {
         code = rc;
         goto done;
@@ -520,6 +537,9 @@ int cmd_classify(int argc, char **argv)
     b.opts = &so.opts;
     struct cli_batch_source src = {n_files, load_image, image_name, &c};
     code = cli_batch_run(&b, &src, print_pass, &c);
+    b.failed += c.nonfinite;
+    if (code == CLI_EXIT_OK && c.nonfinite)
+        code = CLI_EXIT_INPUT;
     if (c.progress)
         fputc('\n', stderr);
     if (c.cam_usage)

@@ -433,6 +433,9 @@ int cmd_eval(int argc, char **argv)
         code = CLI_EXIT_MODEL;
         goto done;
     }
+    if (so.opts.max_memory)
+        prep.max_memory = so.opts.max_memory;
+    prep.batch = batch;
     if ((rc = cli_prep_finish(&prep, g, model))) {
         code = rc;
         goto done;

@@ -16,13 +16,24 @@
 const char *cli_progname = "densenet";
 static const char *current_file;
 
+#define REPORT_MAX 1024 /* bytes of one message; longer ones end in "..." */
+
+/* One line whatever the file name or message holds: control characters
+ * and backslashes are escaped (cli_print_text), so a name or a value taken
+ * from a hostile file cannot start a line of its own. */
 static void vreport(const char *file, const char *fmt, va_list ap)
 {
+    char msg[REPORT_MAX];
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     fflush(stdout);
     fprintf(stderr, "%s: ", cli_progname);
-    if (file)
-        fprintf(stderr, "%s: ", file);
-    vfprintf(stderr, fmt, ap);
+    if (file) {
+        cli_print_text(stderr, file);
+        fputs(": ", stderr);
+    }
+    cli_print_text(stderr, msg);
+    if (n >= (int)sizeof msg)
+        fputs("...", stderr);
     fputc('\n', stderr);
 }
 
@@ -47,7 +58,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 #define HOLD_MAX (64 * 1024)
 static int holding;
-static char *held;        /* lines, each ending in '\n' */
+static char *held;        /* messages, each ending in '\0' (they may hold '\n') */
 static size_t held_len;
 static int held_dropped;  /* lines that did not fit */
 
@@ -69,7 +80,7 @@ static void log_hook(void *user, const char *msg)
     }
     memcpy(held + held_len, msg, n);
     held_len += n;
-    held[held_len++] = '\n';
+    held[held_len++] = '\0';
 }
 
 void cli_diag_hold(void)
@@ -82,11 +93,8 @@ void cli_diag_hold(void)
 void cli_diag_release(const char *file)
 {
     holding = 0;
-    for (size_t i = 0; i < held_len;) {
-        char *nl = memchr(held + i, '\n', held_len - i);
-        cli_err(file, "%.*s", (int)(nl - (held + i)), held + i);
-        i = (size_t)(nl - held) + 1;
-    }
+    for (size_t i = 0; i < held_len; i += strlen(held + i) + 1)
+        cli_err(file, "%s", held + i);
     if (held_dropped)
         cli_err(file, "(%d more messages)", held_dropped);
     free(held);

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -127,6 +128,29 @@ static int check_size(unsigned long w, unsigned long h, size_t max_pixels,
     return 0;
 }
 
+/* Refuse an image whose decoder buffers (decoder_bytes) plus what the
+ * caller needs for it afterwards exceed lim->max_bytes, before they are
+ * allocated. w and h have passed check_size. */
+static int check_memory(const struct cli_image_limits *lim, unsigned long w,
+                        unsigned long h, double decoder_bytes, char *err,
+                        size_t errlen)
+{
+    double need = decoder_bytes;
+
+    if (!lim->max_bytes)
+        return 0;
+    if (lim->extra)
+        need += (double)lim->extra(lim->user, (int)w, (int)h);
+    if (need > (double)lim->max_bytes) {
+        cli_set_err(err, errlen, "a %lux%lu image needs %.0f MiB to decode, "
+                    "preprocess and batch, more than --max-memory %.0f MiB",
+                    w, h, ceil(need / 1048576.0),
+                    floor((double)lim->max_bytes / 1048576.0));
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- JPEG ---------------------------------------------------------- */
 
 /* Decoder state, owned by jpeg_decode() so that it survives longjmp()
@@ -188,7 +212,8 @@ static void jpeg_row_to_rgb(const unsigned char *in, unsigned char *out,
 }
 
 static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
-                    size_t size, size_t max_pixels, char *err, size_t errlen)
+                    size_t size, const struct cli_image_limits *lim, char *err,
+                    size_t errlen)
 {
     struct jpeg_decompress_struct *ci = &c->cinfo;
     JSAMPARRAY row;
@@ -219,8 +244,15 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
     ci->dct_method = JDCT_ISLOW;
     ci->do_fancy_upsampling = TRUE;
     ci->scale_num = ci->scale_denom = 1;
-    if (check_size(ci->image_width, ci->image_height, max_pixels, err,
+    if (check_size(ci->image_width, ci->image_height, lim->max_pixels, err,
                    errlen))
+        return -1;
+    /* RGB pixels; a progressive or multi-scan file also keeps every
+     * component's coefficients (2 bytes each) until the end */
+    if (check_memory(lim, ci->image_width, ci->image_height,
+                     (double)ci->image_width * ci->image_height *
+                         (3 + (jpeg_has_multiple_scans(ci) ? 2.0 * n : 0)),
+                     err, errlen))
         return -1;
 
     jpeg_start_decompress(ci);
@@ -256,7 +288,7 @@ static int jpeg_run(struct jpeg_ctx *c, const unsigned char *data,
 }
 
 static int jpeg_decode(const unsigned char *data, size_t size,
-                       size_t max_pixels, struct cli_image *img, char *err,
+                       const struct cli_image_limits *lim, struct cli_image *img, char *err,
                        size_t errlen)
 {
     struct jpeg_ctx c;
@@ -265,7 +297,7 @@ static int jpeg_decode(const unsigned char *data, size_t size,
     c.cinfo.err = jpeg_std_error(&c.pub);
     c.pub.error_exit = jpeg_on_error;
     c.pub.emit_message = jpeg_on_message;
-    if (jpeg_run(&c, data, size, max_pixels, err, errlen))
+    if (jpeg_run(&c, data, size, lim, err, errlen))
         goto fail;
     jpeg_destroy_decompress(&c.cinfo);
     img->width = (int)c.cinfo.image_width;
@@ -285,7 +317,7 @@ fail:
 struct png_ctx {
     png_structp png;
     png_infop info;
-    size_t max_pixels;
+    const struct cli_image_limits *lim;
     char *err;
     size_t errlen;
     int err_set;             /* err already holds the message */
@@ -335,7 +367,7 @@ static void png_on_info(png_structp png, png_infop info)
     png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
     png_get_IHDR(png, info, &c->w, &c->h, &c->depth, &c->ctype, NULL, NULL,
                  NULL);
-    if (check_size(c->w, c->h, c->max_pixels, c->err, c->errlen)) {
+    if (check_size(c->w, c->h, c->lim->max_pixels, c->err, c->errlen)) {
         c->err_set = 1;
         png_error(png, "size");
     }
@@ -359,6 +391,12 @@ static void png_on_info(png_structp png, png_infop info)
             c->palette[3 * i + 1] = plte[i].green;
             c->palette[3 * i + 2] = plte[i].blue;
         }
+    }
+    if (check_memory(c->lim, c->w, c->h,
+                     (double)c->rowbytes * c->h + (double)c->w * c->h * 3,
+                     c->err, c->errlen)) {
+        c->err_set = 1;
+        png_error(png, "memory limit");
     }
     if (c->rowbytes == 0 || c->rowbytes > SIZE_MAX / c->h ||
         !(c->raw = calloc(c->h, c->rowbytes)) ||
@@ -442,14 +480,14 @@ static int png_run(struct png_ctx *c, const unsigned char *data,
 }
 
 static int png_decode(const unsigned char *data, size_t size,
-                      size_t max_pixels, struct cli_image *img, char *err,
-                      size_t errlen)
+                      const struct cli_image_limits *lim,
+                      struct cli_image *img, char *err, size_t errlen)
 {
     struct png_ctx c;
     png_uint_32 y;
 
     memset(&c, 0, sizeof c);
-    c.max_pixels = max_pixels;
+    c.lim = lim;
     c.err = err;
     c.errlen = errlen;
     c.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &c, png_on_error,
@@ -486,10 +524,19 @@ fail:
 int cli_image_decode(const unsigned char *data, size_t size, size_t max_pixels,
                     struct cli_image *img, char *err, size_t errlen)
 {
+    struct cli_image_limits lim = {max_pixels, 0, NULL, NULL};
+
+    return cli_image_decode_within(data, size, &lim, img, err, errlen);
+}
+
+int cli_image_decode_within(const unsigned char *data, size_t size,
+                           const struct cli_image_limits *lim,
+                           struct cli_image *img, char *err, size_t errlen)
+{
     static const unsigned char png_magic[8] = {0x89, 'P', 'N', 'G',
                                                '\r', '\n', 0x1a, '\n'};
 
-    if (!img) {
+    if (!img || !lim) {
         cli_set_err(err, errlen, "missing image output");
         return -1;
     }
@@ -499,9 +546,9 @@ int cli_image_decode(const unsigned char *data, size_t size, size_t max_pixels,
         return -1;
     }
     if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
-        return jpeg_decode(data, size, max_pixels, img, err, errlen);
+        return jpeg_decode(data, size, lim, img, err, errlen);
     if (size >= 8 && memcmp(data, png_magic, 8) == 0)
-        return png_decode(data, size, max_pixels, img, err, errlen);
+        return png_decode(data, size, lim, img, err, errlen);
     cli_set_err(err, errlen, "unrecognized image format (expected jpeg or png)");
     return -1;
 }

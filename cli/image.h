@@ -34,6 +34,20 @@ int cli_file_read_all(const char *path, unsigned char **data, size_t *size,
 int cli_image_decode(const unsigned char *data, size_t size, size_t max_pixels,
                     struct cli_image *img, char *err, size_t errlen);
 
+/* What one decode may take, checked once the header gives the size and
+ * before any pixel memory: max_pixels as above; max_bytes (0 = no limit)
+ * bounds the decoder's buffers plus extra(user, width, height), the bytes
+ * the caller will need for the image afterwards (preprocessing). */
+struct cli_image_limits {
+    size_t max_pixels;
+    size_t max_bytes;
+    size_t (*extra)(const void *user, int width, int height); /* NULL: 0 */
+    const void *user;
+};
+int cli_image_decode_within(const unsigned char *data, size_t size,
+                           const struct cli_image_limits *lim,
+                           struct cli_image *img, char *err, size_t errlen);
+
 /* Free the pixels and zero the struct; accepts NULL. */
 void cli_image_free(struct cli_image *img);
 

@@ -6,6 +6,7 @@
 #include "image.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@ void cli_prep_init(struct cli_prep *p)
     memset(p, 0, sizeof *p);
     cli_preprocess_opts_default(&p->opts);
     p->max_pixels = CLI_DEFAULT_MAX_PIXELS;
+    p->max_memory = dn_default_max_memory();
 }
 
 void cli_prep_help(void)
@@ -81,9 +83,34 @@ int cli_prep_finish(struct cli_prep *p, const struct dn_graph *g, const char *mo
             return CLI_EXIT_MODEL;
         }
     }
-    for (int i = 0; i < p->n_flags; i++)
+    int crop_flag = 0;
+    for (int i = 0; i < p->n_flags; i++) {
         cli_preprocess_opts_set(&p->opts, p->keys[i], p->values[i], err, sizeof err);
+        crop_flag |= strcmp(p->keys[i], "crop") == 0;
+    }
+    /* a fixed crop fixes every image's tensor: one of its own and two
+     * batches of them must fit, whatever the image */
+    double tensor = (p->opts.gray ? 1.0 : 3.0) * p->opts.crop_h * p->opts.crop_w * sizeof(float);
+    double held = tensor * (1 + 2.0 * (p->batch > 1 ? p->batch : 1));
+    if (p->max_memory && held > (double)p->max_memory) {
+        cli_err(crop_flag ? NULL : model_path, "a %dx%d input needs %.0f MiB for an image's tensor and "
+                "two batches of %d, more than --max-memory %.0f MiB", p->opts.crop_h, p->opts.crop_w,
+                ceil(held / 1048576.0), p->batch > 1 ? p->batch : 1, floor((double)p->max_memory / 1048576.0));
+        return crop_flag ? CLI_EXIT_USAGE : CLI_EXIT_MODEL;
+    }
     return 0;
+}
+
+/* cli_image_limits' extra: what preprocessing a w x h image takes, plus
+ * the two batch buffers of tensors its size */
+static size_t prep_bytes(const void *user, int w, int h)
+{
+    const struct cli_prep *p = user;
+    int c, th, tw;
+    size_t prep = cli_preprocess_bytes(&p->opts, w, h);
+    cli_preprocess_dims(&p->opts, w, h, &c, &th, &tw);
+    double batches = 2.0 * (p->batch > 1 ? p->batch : 1) * c * th * tw * sizeof(float);
+    return prep == SIZE_MAX || batches >= (double)SIZE_MAX / 2 ? SIZE_MAX : prep + (size_t)batches;
 }
 
 int cli_prep_file(const struct cli_prep *p, const char *path, float **out, struct dn_shape *chw)
@@ -105,7 +132,8 @@ int cli_prep_file_quiet(const struct cli_prep *p, const char *path, float **out,
     *out = NULL;
     if (cli_file_read_all(path, &bytes, &size, err, errlen))
         goto fail;
-    if (cli_image_decode(bytes, size, p->max_pixels, &img, err, errlen))
+    struct cli_image_limits lim = {p->max_pixels, p->max_memory, prep_bytes, p};
+    if (cli_image_decode_within(bytes, size, &lim, &img, err, errlen))
         goto fail;
     int c, h, w;
     cli_preprocess_dims(&p->opts, img.width, img.height, &c, &h, &w);

@@ -204,6 +204,39 @@ void cli_preprocess_dims(const struct cli_preprocess_opts *o, int img_w,
     *w = ok ? (o->crop_w > 0 ? o->crop_w : rw) : 0;
 }
 
+/* The filter taps per output of a resize from in_size to out_size
+ * (coeffs_init's ksize). */
+static double taps(int in_size, int out_size)
+{
+    double scale = (double)in_size / out_size;
+
+    return ceil(scale > 1.0 ? scale : 1.0) * 2 + 1;
+}
+
+size_t cli_preprocess_bytes(const struct cli_preprocess_opts *o, int img_w,
+                           int img_h)
+{
+    int rw, rh;
+    double nc, oh, ow, vh, vw, need;
+
+    if (!o || img_w <= 0 || img_h <= 0 ||
+        resized_dims(o, img_w, img_h, &rw, &rh) || rw <= 0 || rh <= 0)
+        return SIZE_MAX;
+    nc = o->gray ? 1 : 3;
+    oh = o->crop_h > 0 ? o->crop_h : rh;
+    ow = o->crop_w > 0 ? o->crop_w : rw;
+    vh = oh < rh ? oh : rh; /* the crop window clipped to the resized image */
+    vw = ow < rw ? ow : rw;
+    need = o->gray ? (double)img_w * img_h : 0;          /* converted pixels */
+    need += (rh != img_h ? img_h : vh) * vw * nc;         /* horizontal pass */
+    if (rh != img_h)                                      /* vertical pass */
+        need += vh * vw * nc + vh * (8 + 4 * taps(img_h, rh));
+    if (rw != img_w)
+        need += vw * (8 + 4 * taps(img_w, rw));
+    need += nc * oh * ow * sizeof(float);                 /* the tensor */
+    return need < (double)SIZE_MAX / 2 ? (size_t)need : SIZE_MAX;
+}
+
 /* CenterCrop offset of the crop inside an axis of length size; negative
  * when torchvision pads ((crop - size) // 2 zeros before). */
 static int crop_offset(int size, int crop)

@@ -43,6 +43,12 @@ int cli_preprocess_opts_set(struct cli_preprocess_opts *o, const char *key,
 void cli_preprocess_dims(const struct cli_preprocess_opts *o, int img_w,
                         int img_h, int *c, int *h, int *w);
 
+/* Upper bound of the bytes cli_preprocess_run() and its output tensor need
+ * for an img_w x img_h image: channel conversion, resize buffers and
+ * coefficients, the C*H*W float output. SIZE_MAX when too large to say. */
+size_t cli_preprocess_bytes(const struct cli_preprocess_opts *o, int img_w,
+                           int img_h);
+
 /* Full pipeline into out (C*H*W floats, CHW planar, dims as above): gray
  * conversion if o->gray, resize, center crop, /255, normalize. */
 int cli_preprocess_run(const struct cli_image *img,
