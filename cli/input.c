@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_DEFAULT_MAX_PIXELS ((size_t)100 * 1000 * 1000)
-
 void cli_prep_init(struct cli_prep *p)
 {
     memset(p, 0, sizeof *p);
@@ -55,29 +53,9 @@ int cli_prep_flag(struct cli_prep *p, const char *cmd, int code, const char *arg
 int cli_prep_finish(struct cli_prep *p, const struct dn_graph *g, const char *model_path)
 {
     char err[256];
-    cli_preprocess_opts_default(&p->opts);
-    if (g && dn_graph_input_count(g) == 1) {
-        struct dn_shape s = dn_graph_input_shape(g, 0);
-        /* a model declaring another fixed input size gets torchvision's
-         * crop/resize ratio of 224/256 at its size; one channel means gray */
-        if (s.ndim == 4 && s.d[2] > 0 && s.d[3] > 0 && (s.d[2] != 224 || s.d[3] != 224)) {
-            p->opts.crop_h = (int)s.d[2];
-            p->opts.crop_w = (int)s.d[3];
-            int64_t short_side = s.d[2] < s.d[3] ? s.d[2] : s.d[3];
-            p->opts.resize = (int)((short_side * 256 + 112) / 224);
-        }
-        if (s.ndim == 4 && s.d[1] == 1)
-            p->opts.gray = 1;
-    }
-    static const char *meta_keys[] = {"resize", "crop", "mean", "std", "gray"};
-    for (size_t i = 0; g && i < sizeof meta_keys / sizeof *meta_keys; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "densenet.%s", meta_keys[i]);
-        const char *v = dn_graph_meta(g, key);
-        if (v && cli_preprocess_opts_set(&p->opts, meta_keys[i], v, err, sizeof err)) {
-            cli_err(model_path, "metadata %s: %s", key, err);
-            return CLI_EXIT_MODEL;
-        }
+    if (cli_preprocess_opts_for_model(&p->opts, g, err, sizeof err)) {
+        cli_err(model_path, "%s", err);
+        return CLI_EXIT_MODEL;
     }
     for (int i = 0; i < p->n_flags; i++)
         cli_preprocess_opts_set(&p->opts, p->keys[i], p->values[i], err, sizeof err);
@@ -98,30 +76,16 @@ int cli_prep_file_quiet(const struct cli_prep *p, const char *path, float **out,
 {
     unsigned char *bytes = NULL;
     size_t size = 0;
-    struct cli_image img = {0};
     float *t = NULL;
+    int c, h, w;
     *out = NULL;
     if (cli_file_read_all(path, &bytes, &size, err, errlen))
-        goto fail;
-    if (cli_image_decode(bytes, size, p->max_pixels, &img, err, errlen))
-        goto fail;
-    int c, h, w;
-    cli_preprocess_dims(&p->opts, img.width, img.height, &c, &h, &w);
-    t = malloc(sizeof(float) * (size_t)c * (size_t)h * (size_t)w);
-    if (!t) {
-        snprintf(err, errlen, "out of memory for a %dx%dx%d tensor", c, h, w);
-        goto fail;
-    }
-    if (cli_preprocess_run(&img, &p->opts, t, err, errlen))
-        goto fail;
+        return -1;
+    int rc = cli_image_to_tensor(bytes, size, &p->opts, p->max_pixels, &t, &c, &h, &w, err, errlen);
+    free(bytes);
+    if (rc)
+        return -1;
     *chw = (struct dn_shape){3, {c, h, w}};
     *out = t;
-    free(bytes);
-    cli_image_free(&img);
     return 0;
-fail:
-    free(t);
-    free(bytes);
-    cli_image_free(&img);
-    return -1;
 }
