@@ -135,6 +135,12 @@ int cli_prep_file(const struct cli_prep *p, const char *path, float **out, struc
 int cli_prep_file_quiet(const struct cli_prep *p, const char *path, float **out, struct dn_shape *chw,
                        char *err, size_t errlen);
 
+/* --files-from of classify and eval: appends the names listed in path ("-":
+ * stdin), one per line, empty lines skipped, to *list (*n of them, each
+ * malloc'ed); a directory, an unreadable file or a read error is reported
+ * and returns -1. */
+int cli_read_list(const char *path, char ***list, int *n);
+
 /* Session flags shared by run, classify, eval, inspect and bench (opts.c):
  * -t/--threads N (bench: N[,N...]), --isa NAME, --no-opt=PASS[,PASS]|all. */
 enum { CLI_OPT_ISA = 1100, CLI_OPT_NO_OPT, CLI_OPT_MAX_MEMORY };

@@ -5,8 +5,10 @@
 #include "cli.h"
 #include "image.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cli_prep_init(struct cli_prep *p)
 {
@@ -87,5 +89,61 @@ int cli_prep_file_quiet(const struct cli_prep *p, const char *path, float **out,
         return -1;
     *chw = (struct dn_shape){3, {c, h, w}};
     *out = t;
+    return 0;
+}
+
+int cli_read_list(const char *path, char ***list, int *n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    struct stat st;
+    if (!f) {
+        cli_err(path, "cannot read the list: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_err(path, "is a directory, not a list of file names");
+        if (f != stdin)
+            fclose(f);
+        return -1;
+    }
+    errno = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        if (len > 4096 || memchr(line, '\0', (size_t)len)) {
+            cli_err(path, "line %d is not a file name", *n + 1);
+            free(line);
+            if (f != stdin)
+                fclose(f);
+            return -1;
+        }
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        char **nl = realloc(*list, sizeof(char *) * (size_t)(*n + 1));
+        char *dup = strdup(line);
+        if (!nl || !dup) {
+            free(dup);
+            if (nl)
+                *list = nl;
+            cli_err(path, "out of memory");
+            free(line);
+            if (f != stdin)
+                fclose(f);
+            return -1;
+        }
+        *list = nl;
+        (*list)[(*n)++] = dup;
+    }
+    int err = ferror(f) ? errno : 0;
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (err) {
+        cli_err(path, "cannot read the list: %s", strerror(err));
+        return -1;
+    }
     return 0;
 }
