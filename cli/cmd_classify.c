@@ -9,12 +9,10 @@
  * nothing more is decoded and the status is 0. */
 #include "batch.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* SCORE_PROBS: the model's outputs are probabilities already (ends in Softmax) */
