@@ -120,7 +120,7 @@ struct cli_prep {
     /* bytes one image may take to decode and preprocess (pixels, resize
      * buffers, its tensor) plus the batch loop's two buffers of `batch`
      * such tensors, checked before allocating; 0: no limit. Starts as
-     * dn_default_max_memory(); commands with --max-memory set it. */
+     * dn_default_max_memory; commands with --max-memory set it. */
     size_t max_memory;
     int batch;                          /* items per batch; 0 counts as 1 */
     int n_flags;
@@ -141,6 +141,11 @@ int cli_prep_file(const struct cli_prep *p, const char *path, float **out, struc
 int cli_prep_file_quiet(const struct cli_prep *p, const char *path, float **out, struct dn_shape *chw,
                        char *err, size_t errlen);
 
+/* --files-from of classify, features and eval: appends the names listed in path ("-":
+ * stdin), one per line, empty lines skipped, to *list (*n of them, each
+ * malloc'ed); a directory, an unreadable file or a read error is reported
+ * and returns -1. */
+int cli_read_list(const char *path, char ***list, int *n);
 /* The images a command is given: argv[first..argc), then the names listed
  * in files_from (one per line, empty lines skipped; "-": stdin), else "-"
  * alone. Appends malloc'ed copies to *files (caller frees them and the

@@ -4,8 +4,8 @@
  * Images go through the shared batch loop (batch.c): decoded on a loader
  * thread, run in batches of --batch images that share a tensor shape, the
  * session rebuilt only when the batch shape changes. A bad image, or one
- * whose scores are not finite, is reported and skipped; when any failed, a last line counts them ("3 of 1000 images
- * failed") and the exit status is 1. When stdout's reader goes away (EPIPE)
+ * whose scores are not finite, is reported and skipped; when any failed, a
+ * last line counts them ("3 of 1000 images failed") and the exit status is 1. When stdout's reader goes away (EPIPE)
  * nothing more is decoded and the status is 0.
  *
  * --cam DIR makes the session keep the classifier's input map
@@ -91,18 +91,7 @@ static void print_result(struct classify *c, const char *file, const float *scor
 {
     int k = c->k < n ? c->k : n;
     int top[64];
-    unsigned char *taken = calloc((size_t)n, 1);
-    for (int r = 0; r < k; r++) {
-        int best = -1;
-        for (int i = 0; i < n; i++)
-            if (!(taken && taken[i]) && (best < 0 || scores[i] > scores[best] ||
-                                        (isnan(scores[best]) && !isnan(scores[i]))))
-                best = i;
-        top[r] = best;
-        if (taken)
-            taken[best] = 1;
-    }
-    free(taken);
+    cli_top_k(scores, n, k, top);
     const char *key = c->mode == SCORE_RAW ? "logit" : "prob";
     char idx[32];
     if (c->format == OUT_JSON) {
@@ -155,14 +144,7 @@ static void score(enum score_mode mode, float *v, int n)
         for (int i = 0; i < n; i++)
             v[i] = 1.0f / (1.0f + expf(-v[i]));
     } else if (mode == SCORE_SOFTMAX) {
-        float mx = -INFINITY;
-        double sum = 0.0;
-        for (int i = 0; i < n; i++)
-            mx = v[i] > mx ? v[i] : mx;
-        for (int i = 0; i < n; i++)
-            sum += exp((double)v[i] - mx);
-        for (int i = 0; i < n; i++)
-            v[i] = (float)(exp((double)v[i] - mx) / sum);
+        cli_softmax(v, n);
     }
 }
 

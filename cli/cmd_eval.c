@@ -6,7 +6,13 @@
  * file beside it (X-images-idx3-ubyte[.gz] -> X-labels-idx1-ubyte[.gz]) or
  * named by --idx-labels. Folder classes map to the model's labels by name when
  * the model has labels, else by sorted folder order. IDX images are 8-bit gray
- * and go through the same preprocessing as a gray PNG would. */
+ * and go through the same preprocessing as a gray PNG would.
+ *
+ * With --files-from, the images are listed instead (one path a line, "-":
+ * stdin), each labelled by the name of its folder: a model label (any
+ * case) or a class index. Then --json prints one line per image, keyed by
+ * file ({"file", "class", "rank", "top1", "top5"}), so that GNU parallel can
+ * split a list over jobs and the lines merge by concatenation. */
 #include "batch.h"
 #include "idx.h"
 #include "image.h"
@@ -42,7 +48,8 @@ struct dataset {
 static void help(void)
 {
     printf("Usage: densenet eval [-m MODEL] [--json] [--batch N] [--limit N]\n"
-           "                     [--idx-labels FILE] [OPTIONS] DATASET\n\n"
+           "                     [--idx-labels FILE] [OPTIONS] DATASET\n"
+           "       densenet eval [-m MODEL] [--json] [--batch N] --files-from FILE [OPTIONS]\n\n"
            "Measures top-1 and top-5 accuracy (percent) and images per second.\n"
            "DATASET is a folder with one subfolder of images per class, or an IDX\n"
            "images file (MNIST/Fashion-MNIST format, .gz or not) whose labels file is\n"
@@ -53,6 +60,9 @@ static void help(void)
            "  -b, --batch N           images per forward pass (default 32)\n"
            "  -n, --limit N           evaluate only the first N images\n"
            "      --idx-labels FILE   IDX labels file for an IDX images file\n"
+           "      --files-from FILE   evaluate the images listed in FILE ('-': stdin), each\n"
+           "                          labelled by its folder's name; --json then prints\n"
+           "                          one line per image: file, class, rank, top1, top5\n"
            "  -h, --help              show this help\n");
     cli_prep_help();
     cli_sess_help(0);
@@ -276,6 +286,55 @@ static int load_folder(struct dataset *d, const char *root, const struct cli_lab
     return rc;
 }
 
+/* The class of an image listed by --files-from: its folder's name, as a
+ * model label (any case) or a class index; -1 when it is neither. */
+static int class_of(const char *path, const struct cli_labels *labels)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    const char *name = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+    for (int k = 0; labels && k < labels->n; k++)
+        if (strcasecmp(labels->names[k], name) == 0)
+            return k;
+    long long v;
+    return cli_parse_int(name, 0, 1 << 24, &v) == 0 ? (int)v : -1;
+}
+
+/* --files-from: the listed images, labelled by their folders. */
+static int load_list(struct dataset *d, const char *list, const struct cli_labels *labels)
+{
+    char **files = NULL;
+    int n = 0, rc = 0;
+    if (cli_read_list(list, &files, &n))
+        return -1;
+    if (n == 0) {
+        cli_err(list, "the list names no images");
+        rc = -1;
+    }
+    if (rc == 0 && !(d->samples = calloc((size_t)n, sizeof *d->samples))) {
+        cli_err(list, "out of memory");
+        rc = -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (rc == 0) {
+            d->samples[d->n].path = files[i];
+            d->samples[d->n++].label = class_of(files[i], labels);
+            if (d->samples[i].label < 0) {
+                cli_err(files[i], "its folder names no class: neither one of the model's labels nor a class index");
+                rc = -1;
+            }
+        } else {
+            free(files[i]);
+        }
+    }
+    free(files);
+    return rc;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -289,6 +348,7 @@ struct eval {
     const struct cli_prep *prep;
     const char *root, *model;
     int n, progress;
+    int per_image;             /* --files-from --json: one line per image */
     long long top1, top5, seen;
     int bad_label;             /* a label outside the model's classes (reported) */
     double t0, model_s;
@@ -364,8 +424,16 @@ static int score_pass(void *user, const struct cli_batch_pass *pass)
         e->top1 += rank == 0;
         e->top5 += rank < 5;
         e->seen++;
+        if (e->per_image) {
+            printf("{\"file\": ");
+            cli_json_string(stdout, e->d->samples[i].path);
+            printf(", \"class\": %d, \"rank\": %d, \"top1\": %s, \"top5\": %s}\n", want, rank,
+                   rank == 0 ? "true" : "false", rank < 5 ? "true" : "false");
+        }
     }
     e->model_s += pass->run_ms / 1e3;
+    if (cli_stdout_broken())
+        return 1; /* the reader is gone: evaluate nothing more */
     if (e->progress) {
         double el = now_s() - e->t0;
         fprintf(stderr, "\reval: %lld/%d images, top-1 %.2f%%, %.0f images/s ", e->seen, e->n,
@@ -376,15 +444,16 @@ static int score_pass(void *user, const struct cli_batch_pass *pass)
 
 int cmd_eval(int argc, char **argv)
 {
-    enum { OPT_IDX_LABELS = 1 };
+    enum { OPT_IDX_LABELS = 1, OPT_FILES_FROM };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
         {"batch", required_argument, 0, 'b'}, {"limit", required_argument, 0, 'n'},
         {"idx-labels", required_argument, 0, OPT_IDX_LABELS}, {"help", no_argument, 0, 'h'},
+        {"files-from", required_argument, 0, OPT_FILES_FROM},
         CLI_PREP_LONGOPTS, CLI_SESSION_LONGOPTS, {0, 0, 0, 0}};
     struct cli_prep prep;
     struct cli_sess so;
-    const char *model = NULL, *idx_labels = NULL;
+    const char *model = NULL, *idx_labels = NULL, *files_from = NULL;
     int json = 0, batch = 32, limit = -1, opt, rc;
     long long v;
     cli_prep_init(&prep);
@@ -404,6 +473,7 @@ int cmd_eval(int argc, char **argv)
             limit = (int)v;
             break;
         case OPT_IDX_LABELS: idx_labels = optarg; break;
+        case OPT_FILES_FROM: files_from = optarg; break;
         CLI_SESSION_CASES:
             if ((rc = cli_sess_flag(&so, "eval", opt, optarg, 0)))
                 return rc;
@@ -416,9 +486,11 @@ int cmd_eval(int argc, char **argv)
                 return rc;
         }
     }
-    if (optind + 1 != argc)
+    if (files_from && optind != argc)
+        return cli_usage_error("eval", "--files-from takes the place of DATASET");
+    if (!files_from && optind + 1 != argc)
         return cli_usage_error("eval", optind == argc ? "missing DATASET" : "too many arguments");
-    const char *root = argv[optind];
+    const char *root = files_from ? files_from : argv[optind];
     if (!model)
         model = cli_default_model_path();
     struct dn_graph *g = cli_load_model(model);
@@ -443,12 +515,16 @@ int cmd_eval(int argc, char **argv)
     if (dn_graph_meta(g, "densenet.labels"))
         cli_labels_from_text(&labels, dn_graph_meta(g, "densenet.labels"));
     struct stat st;
-    if (stat(root, &st) != 0) {
+    if (files_from) {
+        if (load_list(&d, files_from, &labels)) {
+            code = CLI_EXIT_INPUT;
+            goto done;
+        }
+    } else if (stat(root, &st) != 0) {
         cli_err(root, "%s", strerror(errno));
         code = CLI_EXIT_INPUT;
         goto done;
-    }
-    if (S_ISDIR(st.st_mode) ? load_folder(&d, root, &labels) : load_idx(&d, root, idx_labels)) {
+    } else if (S_ISDIR(st.st_mode) ? load_folder(&d, root, &labels) : load_idx(&d, root, idx_labels)) {
         code = CLI_EXIT_INPUT;
         goto done;
     }
@@ -458,11 +534,15 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     struct eval e = {&d, &prep, root, model, limit > 0 && limit < d.n ? limit : d.n, cli_stderr_is_tty(),
-                     0, 0, 0, 0, now_s(), 0.0};
+                     files_from && json, 0, 0, 0, 0, now_s(), 0.0};
     struct cli_batch_source src = {e.n, load_sample, sample_name, &e};
     code = cli_batch_run(&b, &src, score_pass, &e);
     if (e.progress)
         fputc('\n', stderr);
+    if (cli_stdout_broken()) {
+        code = CLI_EXIT_OK; /* `| head`: the reader had what it wanted */
+        goto done;
+    }
     if (e.bad_label) {
         code = CLI_EXIT_INPUT;
         goto done;
@@ -479,7 +559,7 @@ int cmd_eval(int argc, char **argv)
     long long seen = e.seen, failed = b.failed, top1 = e.top1, top5 = e.top5;
     double elapsed = now_s() - e.t0;
     double p1 = 100.0 * top1 / seen, p5 = 100.0 * top5 / seen;
-    if (json) {
+    if (json && !e.per_image) {
         printf("{\"dataset\": ");
         cli_json_string(stdout, root);
         printf(", \"model\": ");
@@ -487,7 +567,7 @@ int cmd_eval(int argc, char **argv)
         printf(", \"images\": %lld, \"failed\": %lld, \"top1\": %.2f, \"top5\": %.2f, "
                "\"images_per_s\": %.1f, \"seconds\": %.3f, \"model_seconds\": %.3f, \"batch\": %d}\n",
                seen, failed, p1, p5, seen / (elapsed > 0 ? elapsed : 1e-9), elapsed, e.model_s, batch);
-    } else {
+    } else if (!e.per_image) {
         printf("dataset:   %s\nmodel:     %s\nimages:    %lld%s\n", root, model, seen,
                failed ? " (some failed, see above)" : "");
         printf("top-1:     %.2f%%\ntop-5:     %.2f%%\nspeed:     %.1f images/s (batch %d)\n", p1, p5,

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CLI_DEFAULT_MAX_PIXELS ((size_t)100 * 1000 * 1000)
-
 void cli_prep_init(struct cli_prep *p)
 {
     memset(p, 0, sizeof *p);
@@ -127,38 +125,22 @@ int cli_prep_file_quiet(const struct cli_prep *p, const char *path, float **out,
 {
     unsigned char *bytes = NULL;
     size_t size = 0;
-    struct cli_image img = {0};
     float *t = NULL;
+    int c, h, w;
     *out = NULL;
     if (cli_file_read_all(path, &bytes, &size, err, errlen))
-        goto fail;
+        return -1;
     struct cli_image_limits lim = {p->max_pixels, p->max_memory, prep_bytes, p};
-    if (cli_image_decode_within(bytes, size, &lim, &img, err, errlen))
-        goto fail;
-    int c, h, w;
-    cli_preprocess_dims(&p->opts, img.width, img.height, &c, &h, &w);
-    t = malloc(sizeof(float) * (size_t)c * (size_t)h * (size_t)w);
-    if (!t) {
-        snprintf(err, errlen, "out of memory for a %dx%dx%d tensor", c, h, w);
-        goto fail;
-    }
-    if (cli_preprocess_run(&img, &p->opts, t, err, errlen))
-        goto fail;
+    int rc = cli_image_to_tensor(bytes, size, &p->opts, &lim, &t, &c, &h, &w, err, errlen);
+    free(bytes);
+    if (rc)
+        return -1;
     *chw = (struct dn_shape){3, {c, h, w}};
     *out = t;
-    free(bytes);
-    cli_image_free(&img);
     return 0;
-fail:
-    free(t);
-    free(bytes);
-    cli_image_free(&img);
-    return -1;
 }
 
-/* Appends the names listed in path (one per line, empty lines skipped) to
- * *list; a directory, an unreadable file or a read error is an error. */
-static int read_list(const char *path, char ***list, int *n)
+int cli_read_list(const char *path, char ***list, int *n)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     char *line = NULL;
@@ -227,7 +209,7 @@ int cli_image_list(int argc, char **argv, int first, const char *files_from, cha
         *files = nf;
         (*n)++;
     }
-    if (files_from && read_list(files_from, files, n))
+    if (files_from && cli_read_list(files_from, files, n))
         return CLI_EXIT_INPUT;
     if (*n == 0 && files_from) {
         cli_err(files_from, "the list names no images");

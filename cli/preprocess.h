@@ -55,4 +55,27 @@ int cli_preprocess_run(const struct cli_image *img,
                       const struct cli_preprocess_opts *o, float *out,
                       char *err, size_t errlen);
 
+/* ---- shared by the CLI and the image helper API (cli/image_api.c) ---- */
+
+#define CLI_DEFAULT_MAX_PIXELS ((size_t)100 * 1000 * 1000)
+
+struct dn_graph;
+/* Settles o for model g as classify does without flags: the preset
+ * (cli_preprocess_opts_default), then g's declared input (another fixed
+ * size crops to it, resizing by torchvision's 256/224; one channel means
+ * gray), then its densenet.* metadata. g NULL: the preset. Returns 0, or -1
+ * with "metadata KEY: reason" in err. */
+int cli_preprocess_opts_for_model(struct cli_preprocess_opts *o, const struct dn_graph *g,
+                                  char *err, size_t errlen);
+/* Decodes data (JPEG/PNG, within lim) and preprocesses it with o into a
+ * malloc'ed CHW tensor *out of c x h x w floats. Returns 0, or -1 with the
+ * reason in err (then *out is NULL). */
+int cli_image_to_tensor(const unsigned char *data, size_t size, const struct cli_preprocess_opts *o,
+                        const struct cli_image_limits *lim, float **out, int *c, int *h, int *w, char *err, size_t errlen);
+/* Softmax of v[0..n-1] in place (sums in double, max subtracted). */
+void cli_softmax(float *v, int n);
+/* The k (<= n) best indices of scores, best first; ties go to the lower
+ * index and NaN ranks last. */
+void cli_top_k(const float *scores, int n, int k, int *top);
+
 #endif

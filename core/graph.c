@@ -19,6 +19,8 @@ static void dn_log_default(void *user, const char *msg)
 
 static dn_log_fn log_fn = dn_log_default;
 static void *log_user;
+/* the last line logged on each thread, for dn_last_error */
+static _Thread_local char last_error[1024];
 
 void dn_log_set(dn_log_fn fn, void *user)
 {
@@ -33,7 +35,13 @@ void dn_log(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(last_error, buf, sizeof last_error);
     log_fn(log_user, buf);
+}
+
+const char *dn_last_error(void)
+{
+    return last_error;
 }
 
 const char *dn_status_str(enum dn_status s)

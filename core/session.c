@@ -12,7 +12,7 @@
  * (alias_of) lives inside the buffer of the value it views.
  * The session owns the clone, the fusions, the executor, the arena and the
  * folded constants; nothing allocates during dn_session_run.
- * With keep_features, the classifier head (features.h) is found right after
+ * With keep_features, the classifier head (head.h) is found right after
  * folding; its input map is marked kept, so the passes leave it materialized
  * and the planner keeps its bytes until the next run; the session owns the
  * head's copied weights.
@@ -20,7 +20,7 @@
 #include "graph.h"
 #include "passes.h"
 #include "exec.h"
-#include "features.h"
+#include "head.h"
 
 #include <stdio.h>
 #include <stdlib.h>

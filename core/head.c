@@ -1,10 +1,10 @@
-/* features.c: finds the pooled linear classifier at the end of a model (see
- * features.h), and the arithmetic of class activation maps over its input.
+/* head.c: finds the pooled linear classifier at the end of a model (see
+ * head.h), and the arithmetic of class activation maps over its input.
  *
  * The search reads the graph and never changes it; everything it returns is
  * copied, so the graph may be rewritten and its weights released afterwards.
  */
-#include "features.h"
+#include "head.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* features.h: the "global pooling + linear classifier" head of a model, found
+/* head.h: the "global pooling + linear classifier" head of a model, found
  * for class activation maps and pooled features (dn_session_opts.keep_features).
  *
  * dn_head_find looks, in a session's graph after shape inference and constant
@@ -11,8 +11,8 @@
  * of K per class and its bias, so they survive the passes and the release of
  * packed weights. The head owns those two arrays; dn_head_free frees them.
  */
-#ifndef DN_FEATURES_H
-#define DN_FEATURES_H
+#ifndef DN_HEAD_H
+#define DN_HEAD_H
 
 #include "graph.h"
 
