@@ -48,6 +48,7 @@ struct step {
     const float *x;
     float *y;
     int64_t x_bs, y_bs;            /* batch strides, in elements */
+    int x_one, y_one;              /* x, y planned for one image (dn_value.one_image) */
     /* geometry */
     int64_t N, C, H, W;            /* input as read (C: channels of the slice) */
     int64_t M, OH, OW;             /* output */
@@ -102,6 +103,7 @@ struct dn_exec {
     int no_wino;                   /* im2col for every 3x3 (DENSENET_NO_WINOGRAD, for comparisons) */
     int no_pixrows;                /* pixel panels on every map (DENSENET_NO_PIXROWS, likewise) */
     int split;                     /* steps [0, split) run image by image (batch > 1) */
+    int split_wide;                /* ... and [0, split_wide) of them on all threads at once */
     int no_image_parallel;         /* ... never one image per thread (DENSENET_NO_IMAGE_PARALLEL) */
 };
 
@@ -856,6 +858,13 @@ enum dn_status dn_exec_init(struct dn_exec **out, struct dn_graph *g, const stru
                (e->steps[e->split].kind == STEP_CONV || e->steps[e->split].kind == STEP_POOL) &&
                e->steps[e->split].H * e->steps[e->split].W > 256)
             e->split++;
+    /* Of those, the ones on maps over 32x32 (DenseNet-121 at 224: the stem
+     * and the first block) run on all threads together, image after
+     * image: two images at once there contend for the shared cache and
+     * memory (measured 8% slower); the ones after, one image per thread
+     * (measured 7% faster than sharing each image). */
+    while (e->split_wide < e->split && e->steps[e->split_wide].H * e->steps[e->split_wide].W > 1024)
+        e->split_wide++;
     st = dn_pool_init(&e->pool, threads);
     if (st != DN_OK)
         goto fail;
@@ -917,6 +926,8 @@ void dn_exec_bind(struct dn_exec *e)
         s->y = g->values[n->out[0]].data;
         s->x_bs = batch_stride(g, n->in[0]);
         s->y_bs = batch_stride(g, n->out[0]);
+        s->x_one = g->values[n->in[0]].one_image;
+        s->y_one = g->values[n->out[0]].one_image;
         if (s->gnode >= 0) {
             const struct dn_node *gn = &g->nodes[s->gnode];
             s->gx = g->values[gn->in[0]].data;
@@ -963,17 +974,17 @@ static void run_step(struct dn_exec *e, const struct step *s, int ith, int nth)
     }
 }
 
-/* Steps [0, split) for image b alone, with threads ith of nth: each a copy
+/* Steps [i0, i1) for image b alone, with threads ith of nth: each a copy
  * narrowed to the image (its slices of input, output, staging and packing
  * buffers) using scratch slot `slot` (-1: the thread's own). */
-static void run_split(struct dn_exec *e, int64_t b, int ith, int nth, int slot, int prof)
+static void run_image(struct dn_exec *e, int i0, int i1, int64_t b, int ith, int nth, int slot, int prof)
 {
-    for (int i = 0; i < e->split; i++) {
+    for (int i = i0; i < i1; i++) {
         struct step t = e->steps[i];
         double t0 = prof ? now_ms() : 0.0;
         t.N = 1;
-        t.x += b * t.x_bs;
-        t.y += b * t.y_bs;
+        t.x += t.x_one ? 0 : b * t.x_bs; /* a one-image buffer: the same bytes */
+        t.y += t.y_one ? 0 : b * t.y_bs;
         if (t.staged)
             t.stage += b * t.C * t.HS * t.WS;
         if (t.pixrows)
@@ -992,17 +1003,21 @@ static void run_all(void *arg, int ith, int nth)
     if (prof)
         for (int i = 0; i < e->n_steps; i++)
             e->steps[i].time_ms = 0.0;
-    /* steps [0, split) image by image: rounds of nth images with one image
-     * per thread, each thread alone (no barriers; profiles show thread 0's
-     * images), then the images left over one at a time on every thread */
+    /* a batch's steps [0, split) image by image: those before split_wide
+     * one image at a time on every thread; the rest in rounds of nth
+     * images, one image per thread, each thread alone (no barriers;
+     * profiles show thread 0's images), then the images left over one at
+     * a time on every thread */
     const int64_t nb = e->split > 0 ? e->steps[0].N : 0;
     const int64_t rounds = nth > 1 && !e->no_image_parallel ? nb / nth : 0;
+    for (int64_t b = 0; b < nb; b++)
+        run_image(e, 0, e->split_wide, b, ith, nth, -1, prof);
     for (int64_t r = 0; r < rounds; r++)
-        run_split(e, r * nth + ith, 0, 1, ith, prof);
+        run_image(e, e->split_wide, e->split, r * nth + ith, 0, 1, ith, prof);
     if (rounds > 0)
         dn_pool_barrier(e->pool);
     for (int64_t b = rounds * nth; b < nb; b++)
-        run_split(e, b, ith, nth, -1, prof);
+        run_image(e, e->split_wide, e->split, b, ith, nth, -1, prof);
     for (int i = e->split; i < e->n_steps; i++) {
         double t0 = prof ? now_ms() : 0.0;
         run_step(e, &e->steps[i], ith, nth);
@@ -1059,6 +1074,11 @@ void dn_exec_step_info(const struct dn_exec *e, int i, struct dn_node_info *info
 int dn_exec_split_node(const struct dn_exec *e)
 {
     return e->split > 0 ? e->steps[e->split - 1].node : -1;
+}
+
+int dn_exec_wide_node(const struct dn_exec *e)
+{
+    return e->split_wide > 0 ? e->steps[e->split_wide - 1].node : -1;
 }
 
 size_t dn_exec_weight_bytes(const struct dn_exec *e)

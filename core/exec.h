@@ -35,6 +35,9 @@ size_t dn_exec_weight_bytes(const struct dn_exec *e);
  * steps on large maps, interleaving their images), or -1 when none does;
  * the planner keeps what those steps touch alive through all of them. */
 int dn_exec_split_node(const struct dn_exec *e);
+/* The node of the last of those steps that run one image at a time on all
+ * threads, or -1: what only they touch can be planned for one image. */
+int dn_exec_wide_node(const struct dn_exec *e);
 int dn_exec_threads(const struct dn_exec *e);
 
 #endif

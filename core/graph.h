@@ -86,6 +86,9 @@ struct dn_value {
     int alias_of;              /* value whose buffer holds this one, or -1 */
     int64_t alias_channel;     /* first channel of this value inside alias_of */
     int kept;                  /* sessions: read by the caller after a run, like a graph output */
+    int one_image;             /* sessions: planned for one image of the batch, which every
+                                * image uses in turn (only steps that run a batch image by
+                                * image, all threads on one image, touch it) */
 };
 
 struct dn_node {

@@ -187,7 +187,8 @@ static enum dn_status infer(struct dn_session *s)
 
 static size_t value_bytes(const struct dn_value *v)
 {
-    size_t bytes = (size_t)dn_shape_numel(&v->shape) * dn_dtype_size(v->dtype);
+    int64_t n = dn_shape_numel(&v->shape) / (v->one_image ? v->shape.d[0] : 1);
+    size_t bytes = (size_t)n * dn_dtype_size(v->dtype);
     return (bytes + DN_ALIGN - 1) / DN_ALIGN * DN_ALIGN;
 }
 
@@ -204,8 +205,8 @@ static size_t place_by_size(struct dn_graph *g, int *ids, int n_ids, const int *
     /* sort by size, descending (insertion sort: a few thousand values) */
     for (int i = 1; i < n_ids; i++) {
         int v = ids[i], j = i;
-        int64_t sz = dn_shape_numel(&g->values[v].shape);
-        while (j > 0 && dn_shape_numel(&g->values[ids[j - 1]].shape) < sz) {
+        size_t sz = value_bytes(&g->values[v]);
+        while (j > 0 && value_bytes(&g->values[ids[j - 1]]) < sz) {
             ids[j] = ids[j - 1];
             j--;
         }
@@ -365,20 +366,30 @@ static enum dn_status plan_memory(struct dn_session *s)
     if (s->head.feature >= 0)
         last[s->head.feature] = s->n_order;
     /* the steps a batch runs image by image (dn_exec_split_node) interleave
-     * their images, so whatever they touch lives through all of them */
-    int split_node = dn_exec_split_node(s->exec), k_end = -1;
-    for (int k = 0; k < s->n_order && split_node >= 0; k++)
+     * their images, so whatever they touch lives through all of them; and
+     * what only the first of them touch, those that run one image at a time
+     * on all threads (through dn_exec_wide_node), needs one image's bytes */
+    int split_node = dn_exec_split_node(s->exec), wide_node = dn_exec_wide_node(s->exec);
+    int k_end = -1, k_wide = -1;
+    for (int k = 0; k < s->n_order && split_node >= 0; k++) {
         if (s->order[k] == split_node)
             k_end = k;
-    for (int k = 0; k <= k_end; k++) {
-        const struct dn_node *n = &g->nodes[s->order[k]];
-        for (int j = 0; j < n->n_in + n->n_out; j++) {
-            int v = j < n->n_in ? n->in[j] : n->out[j - n->n_in];
-            if (v < 0)
-                continue;
-            first[v] = first[v] > 0 ? 0 : first[v];
-            last[v] = last[v] < k_end ? k_end : last[v];
-        }
+        if (s->order[k] == wide_node)
+            k_wide = k;
+    }
+    for (int v = 0; v < nv; v++)
+        g->values[v].one_image = g->values[v].kind != DN_VALUE_CONST && first[v] >= 0 &&
+                                 first[v] <= last[v] && last[v] <= k_wide && g->values[v].shape.ndim >= 1 &&
+                                 g->values[v].shape.d[0] > 1;
+    /* a value first touched in the wide part ([0, k_wide]) lives from its
+     * start, one first touched after it from the start of the rest; one
+     * last touched in the wide part to its end, else to the prefix's end */
+    for (int v = 0; v < nv && k_end >= 0; v++) {
+        if (g->values[v].kind == DN_VALUE_CONST || first[v] > last[v] || first[v] > k_end)
+            continue;
+        int lo = first[v] <= k_wide ? 0 : k_wide + 1, hi = last[v] <= k_wide ? k_wide : k_end;
+        first[v] = first[v] < lo ? first[v] : lo;
+        last[v] = last[v] > hi ? last[v] : hi;
     }
     /* the buffer each value lives in, each chain of views walked once */
     for (int v = 0; v < nv; v++)
@@ -392,6 +403,13 @@ static enum dn_status plan_memory(struct dn_session *s)
             root[u] = top_v;
         root[r] = top_v;
     }
+    /* one image's bytes for a buffer only when every view in it qualifies */
+    for (int v = 0; v < nv; v++)
+        if (root[v] != v && !g->values[v].one_image)
+            g->values[root[v]].one_image = 0;
+    for (int v = 0; v < nv; v++)
+        if (root[v] != v)
+            g->values[v].one_image = g->values[root[v]].one_image;
     /* a view keeps the buffer it lives in alive: fold lifetimes into roots */
     for (int v = 0; v < nv; v++) {
         int r = root[v];
