@@ -149,9 +149,11 @@ int cli_png_write_rgb(FILE *f, const unsigned char *rgb, int W, int H, char *err
         return -1;
     }
     png_init_io(png, f);
-    png_set_compression_level(png, Z_BEST_SPEED);
-    png_set_compression_strategy(png, Z_HUFFMAN_ONLY); /* no string matching: the fastest coding */
-    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB); /* one cheap filter, not a search of five */
+    /* stored, unfiltered: writing costs a copy and two checksums (about
+     * 0.1 ms for 224x224, against 0.9 ms for the fastest Huffman coding,
+     * which saves a third of 150 KB), so --cam adds little to classify */
+    png_set_compression_level(png, Z_NO_COMPRESSION);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
     png_set_IHDR(png, info, (png_uint_32)W, (png_uint_32)H, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
