@@ -975,10 +975,12 @@ static void run_step(struct dn_exec *e, const struct step *s, int ith, int nth)
 }
 
 /* Steps [i0, i1) for image b alone, with threads ith of nth: each a copy
- * narrowed to the image (its slices of input, output, staging and packing
- * buffers) using scratch slot `slot` (-1: the thread's own). */
+ * narrowed to the image (its slices of input and output) using scratch slot
+ * `slot` (-1: the thread's own) and the staging and packing buffers' slice
+ * `slot` (-1: the first, warm from the image before). */
 static void run_image(struct dn_exec *e, int i0, int i1, int64_t b, int ith, int nth, int slot, int prof)
 {
+    const int64_t sb = slot >= 0 ? slot : 0;
     for (int i = i0; i < i1; i++) {
         struct step t = e->steps[i];
         double t0 = prof ? now_ms() : 0.0;
@@ -986,9 +988,9 @@ static void run_image(struct dn_exec *e, int i0, int i1, int64_t b, int ith, int
         t.x += t.x_one ? 0 : b * t.x_bs; /* a one-image buffer: the same bytes */
         t.y += t.y_one ? 0 : b * t.y_bs;
         if (t.staged)
-            t.stage += b * t.C * t.HS * t.WS;
+            t.stage += sb * t.C * t.HS * t.WS;
         if (t.pixrows)
-            t.apack += b * cdiv(t.OH * t.OW, e->k->mr) * t.K * e->k->mr;
+            t.apack += sb * cdiv(t.OH * t.OW, e->k->mr) * t.K * e->k->mr;
         t.slot = slot;
         run_step(e, &t, ith, nth);
         if (prof)
