@@ -343,11 +343,10 @@ static int print_pass(void *user, const struct cli_batch_pass *pass)
         }
         if (c->cam_dir) {
             int64_t cls = c->cam_index;
-            if (cls < 0) { /* the top-1 class: the first maximum, NaN below all */
-                cls = 0;
-                for (int64_t j = 1; j < per; j++)
-                    if (v[j] > v[cls] || (isnan(v[cls]) && !isnan(v[j])))
-                        cls = j;
+            if (cls < 0) { /* the top-1 class, ranked as the printed results are */
+                int top;
+                cli_top_k(v, (int)per, 1, &top);
+                cls = top;
             }
             write_cam(c, pass, i, cls, cam, sizeof cam);
         }
