@@ -91,6 +91,16 @@ void cli_softmax(float *v, int n)
         v[i] = (float)(exp((double)v[i] - mx) / sum);
 }
 
+const char *cli_label_line(const char *p, size_t *len)
+{
+    const char *e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
+        n--;
+    *len = n;
+    return e ? e + 1 : NULL;
+}
+
 void cli_top_k(const float *scores, int n, int k, int *top)
 {
     for (int r = 0; r < k; r++) {
@@ -250,15 +260,11 @@ static enum dn_status labels_settle(struct dn_classifier *c, int n)
         goto nomem;
     c->n_labels = n;
     for (int i = 0; i < n; i++) {
-        size_t len = 0;
         if (text && *text) {
-            const char *e = strchr(text, '\n');
-            len = e ? (size_t)(e - text) : strlen(text);
-            size_t trim = len;
-            while (trim > 0 && (text[trim - 1] == '\r' || text[trim - 1] == ' '))
-                trim--;
-            c->labels[i] = strndup(text, trim);
-            text = e ? e + 1 : text + len;
+            size_t len;
+            const char *next = cli_label_line(text, &len);
+            c->labels[i] = strndup(text, len);
+            text = next ? next : text + strlen(text);
         } else {
             char idx[16];
             snprintf(idx, sizeof idx, "%d", i);

@@ -26,11 +26,8 @@ int cli_labels_from_text(struct cli_labels *l, const char *text)
     l->n = 0;
     const char *p = text;
     while (*p) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        size_t trim = len;
-        while (trim > 0 && (p[trim - 1] == '\r' || p[trim - 1] == ' '))
-            trim--;
+        size_t trim;
+        const char *next = cli_label_line(p, &trim);
         char **nn = realloc(l->names, sizeof(char *) * (size_t)(l->n + 1));
         char *s = malloc(trim + 1);
         if (!nn || !s) {
@@ -45,9 +42,9 @@ int cli_labels_from_text(struct cli_labels *l, const char *text)
         s[trim] = '\0';
         l->names = nn;
         l->names[l->n++] = s;
-        if (!e)
+        if (!next)
             break;
-        p = e + 1;
+        p = next;
     }
     return 0;
 }

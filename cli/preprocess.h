@@ -77,5 +77,9 @@ void cli_softmax(float *v, int n);
 /* The k (<= n) best indices of scores, best first; ties go to the lower
  * index and NaN ranks last. */
 void cli_top_k(const float *scores, int n, int k, int *top);
+/* Label lists (a file, model metadata, the ImageNet list) hold one label
+ * per line: sets *len to the length of the line at p without its trailing
+ * CR and spaces, and returns the next line, or NULL after the last. */
+const char *cli_label_line(const char *p, size_t *len);
 
 #endif
